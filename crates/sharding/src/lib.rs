@@ -1,15 +1,26 @@
 //! # keel-sharding
 //!
-//! Sharding: which shard holds a key (hash-mod, range, directory, geographic, ring, jump, memento, rendezvous, Maglev, bounded loads), what moves on a topology change, and scatter-gather across shards.
-//!
-//! This crate is being built; its issue lists what it will hold. Nothing here pretends to work
-//! yet: the public API is empty until the first real module lands.
-//!
-//! # Layout
-//! Filled as modules land, one line per module.
-//!
-//! # Features
-//! | feature | enables | default |
-//! |---|---|---|
-//! | `serde` | topologies from config files | no |
-//! | `tokio` | async scatter-gather | no |
+//! placeholder
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod bounded;
+mod error;
+mod hash;
+mod hashmod;
+mod jump;
+mod maglev;
+mod memento;
+mod rendezvous;
+mod ring;
+mod sharder;
+
+pub use bounded::BoundedLoads;
+pub use error::ShardingError;
+pub use hash::{ShardKey, mix64, stable_hash, stable_hash_seeded};
+pub use hashmod::HashMod;
+pub use jump::{Jump, jump_hash};
+pub use maglev::{MAX_TABLE_SIZE, Maglev};
+pub use memento::Memento;
+pub use rendezvous::Rendezvous;
+pub use ring::{MAX_POINTS, Ring};
+pub use sharder::{HashSharder, ShardId, Sharder, WeightedShard};
