@@ -1,14 +1,79 @@
 //! # keel-storage
 //!
-//! Storage: repository traits for the social model, in-memory and PostgreSQL backends, one conformance suite.
+//! Repository traits for a social service (users, posts, follows, likes, comments, an outbox and
+//! full-text search), one backend-neutral error, an in-memory backend and a PostgreSQL backend
+//! (feature `postgres`), all held to one conformance suite.
 //!
-//! This crate is being built; its issue lists what it will hold. Nothing here pretends to work
-//! yet: the public API is empty until the first real module lands.
+//! ```
+//! use std::sync::Arc;
+//! use keel_storage::{MemoryStore, NewPost, NewUser, PageRequest, Store};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+//! let ada = store.create_user(NewUser::new("ada", "ada@example.com", "hash")).await?;
+//! let bob = store.create_user(NewUser::new("bob", "bob@example.com", "hash")).await?;
+//! let post = store.create_post(NewPost::text(ada.id, "Hello #rust from @bob")).await?;
+//! assert_eq!(post.hashtags, ["rust"]);
+//!
+//! store.follow(bob.id, ada.id).await?;
+//! let liked = store.like(bob.id, post.id).await?;
+//! assert_eq!(liked.like_count, 1);
+//!
+//! let page = store.posts_by_author(ada.id, PageRequest::first(10)).await?;
+//! assert_eq!(page.items.len(), 1);
+//! assert!(page.next.is_none());
+//!
+//! // Every change wrote its event to the outbox in the same transaction.
+//! assert_eq!(store.pending_outbox().await?, 5);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Layout
-//! Filled as modules land, one line per module.
+//! - [`clock`]: [`Timestamp`] (microseconds), the injected [`Clock`], [`ManualClock`] for tests.
+//! - [`id`]: typed ids and the [`IdGenerator`] minting time-ordered UUIDv7s from the clock.
+//! - [`error`]: [`StorageError`], the one error every backend returns.
+//! - [`model`]: users, posts, follows, likes, comments, with their inputs and patches.
+//! - [`text`]: hashtag, mention and search-term extraction shared by all backends.
+//! - [`validate`]: the input rules (lengths, empty content, self-follow), checked everywhere.
+//! - [`page`]: keyset [`PageRequest`], [`Position`] and [`Page`] for every list.
+//! - [`event`]: the outbox [`Event`]s and [`OutboxRecord`].
+//! - [`repo`]: the repository traits and [`Store`], all of them together.
+//! - [`memory`]: [`MemoryStore`], the concurrent in-memory backend.
+//! - `postgres` (feature `postgres`): `PgStore`, the PostgreSQL backend with embedded migrations.
 //!
 //! # Features
 //! | feature | enables | default |
 //! |---|---|---|
-//! | `postgres` | the PostgreSQL backend (sqlx) | no |
+//! | `postgres` | the PostgreSQL backend (sqlx, runtime queries, embedded migrations) | no |
+//!
+//! # Consistency
+//! Every write is one transaction: the row, the denormalized counters (a post's like and
+//! comment counts) and the outbox event commit together or not at all. Times come from the
+//! injected clock and ids from it, so backends driven by the same clock order rows identically.
+
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod id;
+pub mod memory;
+pub mod model;
+pub mod page;
+pub mod repo;
+pub mod text;
+pub mod validate;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use error::{Entity, Result, StorageError};
+pub use event::{Event, OutboxRecord};
+pub use id::{CommentId, IdGenerator, PostId, UserId};
+pub use memory::MemoryStore;
+pub use model::{
+    Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment, NewPost, NewUser, Post,
+    PostPatch, PostType, User, UserPatch, Visibility,
+};
+pub use page::{Page, PageRequest, Position};
+pub use repo::{
+    CommentRepo, FollowRepo, LikeRepo, OutboxRepo, PostRepo, SearchHit, SearchRepo, Store, UserRepo,
+};

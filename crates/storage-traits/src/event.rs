@@ -1,0 +1,158 @@
+//! Domain events written to the outbox: [`Event`] and the stored [`OutboxRecord`].
+//!
+//! Every change a repository makes appends its event in the same transaction, so the database
+//! and the events can never disagree: a relay (`keel-events`) claims unpublished records, publishes
+//! them, and marks each published. A crash between publish and mark re-publishes the record
+//! after its lease expires: delivery is at least once, and consumers deduplicate by
+//! [`OutboxRecord::id`].
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::clock::Timestamp;
+use crate::id::{CommentId, PostId, UserId};
+use crate::model::Visibility;
+
+/// A change to the social model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// A user signed up.
+    UserCreated {
+        /// The new user.
+        user: UserId,
+        /// Their username.
+        username: String,
+    },
+    /// A user's profile changed.
+    UserUpdated {
+        /// The user.
+        user: UserId,
+    },
+    /// A user was deleted, with their posts, follows, likes and comments.
+    UserDeleted {
+        /// The user.
+        user: UserId,
+    },
+    /// A post was created.
+    PostCreated {
+        /// The post.
+        post: PostId,
+        /// Its author.
+        author: UserId,
+        /// Its visibility.
+        visibility: Visibility,
+    },
+    /// A post was edited.
+    PostUpdated {
+        /// The post.
+        post: PostId,
+        /// Its author.
+        author: UserId,
+    },
+    /// A post was deleted.
+    PostDeleted {
+        /// The post.
+        post: PostId,
+        /// Its author.
+        author: UserId,
+    },
+    /// `follower` started following `followee`.
+    Followed {
+        /// Who follows.
+        follower: UserId,
+        /// Who is followed.
+        followee: UserId,
+    },
+    /// `follower` stopped following `followee`.
+    Unfollowed {
+        /// Who unfollowed.
+        follower: UserId,
+        /// Who was unfollowed.
+        followee: UserId,
+    },
+    /// `user` liked `post`.
+    Liked {
+        /// Who liked.
+        user: UserId,
+        /// The post.
+        post: PostId,
+    },
+    /// `user` took back a like.
+    Unliked {
+        /// Who unliked.
+        user: UserId,
+        /// The post.
+        post: PostId,
+    },
+    /// A comment was added.
+    CommentAdded {
+        /// The comment.
+        comment: CommentId,
+        /// The post.
+        post: PostId,
+        /// Its author.
+        author: UserId,
+        /// The comment it replies to.
+        parent: Option<CommentId>,
+    },
+    /// A comment (and its replies) was deleted.
+    CommentDeleted {
+        /// The comment.
+        comment: CommentId,
+        /// The post.
+        post: PostId,
+    },
+}
+
+impl Event {
+    /// The event's type name, as stored and as published (`post_created`, `liked`...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::UserCreated { .. } => "user_created",
+            Event::UserUpdated { .. } => "user_updated",
+            Event::UserDeleted { .. } => "user_deleted",
+            Event::PostCreated { .. } => "post_created",
+            Event::PostUpdated { .. } => "post_updated",
+            Event::PostDeleted { .. } => "post_deleted",
+            Event::Followed { .. } => "followed",
+            Event::Unfollowed { .. } => "unfollowed",
+            Event::Liked { .. } => "liked",
+            Event::Unliked { .. } => "unliked",
+            Event::CommentAdded { .. } => "comment_added",
+            Event::CommentDeleted { .. } => "comment_deleted",
+        }
+    }
+}
+
+/// One outbox row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Append order: strictly increasing in commit order within a backend.
+    pub seq: i64,
+    /// A unique id (UUIDv7), the idempotency key for consumers.
+    pub id: Uuid,
+    /// The event.
+    pub event: Event,
+    /// When the change happened.
+    pub created_at: Timestamp,
+    /// How many times the record has been claimed (1 on the first claim).
+    pub attempts: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialize_with_their_kind_as_tag() {
+        let e = Event::Liked {
+            user: UserId(Uuid::nil()),
+            post: PostId(Uuid::nil()),
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["type"], e.kind());
+        assert_eq!(serde_json::from_value::<Event>(v).unwrap(), e);
+    }
+}

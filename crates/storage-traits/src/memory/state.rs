@@ -1,0 +1,103 @@
+//! The memory backend's tables and secondary indexes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use uuid::Uuid;
+
+use super::Tx;
+use super::index::InvertedIndex;
+use crate::clock::Timestamp;
+use crate::event::{Event, OutboxRecord};
+use crate::id::{CommentId, PostId, UserId};
+use crate::model::{Comment, Post, User};
+
+/// One outbox row and its delivery state.
+#[derive(Debug)]
+pub(super) struct OutboxEntry {
+    pub(super) record: OutboxRecord,
+    pub(super) leased_until: Option<Timestamp>,
+}
+
+/// Every table, each with the indexes its queries need (the same ones the PostgreSQL schema has).
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(super) users: HashMap<UserId, User>,
+    /// Lowercased username -> id (ordered, for prefix search).
+    pub(super) usernames: BTreeMap<String, UserId>,
+    /// Lowercased email -> id.
+    pub(super) emails: HashMap<String, UserId>,
+    pub(super) posts: HashMap<PostId, Post>,
+    /// (author, created_at, post): an author's posts in time order.
+    pub(super) posts_by_author: BTreeSet<(UserId, Timestamp, PostId)>,
+    /// (follower, followee) -> since.
+    pub(super) follows: HashMap<(UserId, UserId), Timestamp>,
+    /// (followee, since, follower).
+    pub(super) followers_idx: BTreeSet<(UserId, Timestamp, UserId)>,
+    /// (follower, since, followee).
+    pub(super) following_idx: BTreeSet<(UserId, Timestamp, UserId)>,
+    /// (user, post) -> since.
+    pub(super) likes: HashMap<(UserId, PostId), Timestamp>,
+    /// (post, user).
+    pub(super) likes_by_post: BTreeSet<(PostId, UserId)>,
+    /// (user, post).
+    pub(super) likes_by_user: BTreeSet<(UserId, PostId)>,
+    pub(super) comments: HashMap<CommentId, Comment>,
+    /// (post, parent, created_at, comment): a thread level in time order.
+    pub(super) comment_idx: BTreeSet<(PostId, Option<CommentId>, Timestamp, CommentId)>,
+    /// (author, comment).
+    pub(super) comments_by_author: BTreeSet<(UserId, CommentId)>,
+    /// Unpublished outbox records by `seq`.
+    pub(super) outbox: BTreeMap<i64, OutboxEntry>,
+    /// The next outbox `seq`.
+    pub(super) next_seq: i64,
+    pub(super) post_index: InvertedIndex<PostId>,
+    pub(super) user_index: InvertedIndex<UserId>,
+}
+
+/// The smallest and largest UUIDs, for range bounds.
+pub(super) const MIN_ID: Uuid = Uuid::nil();
+pub(super) const MAX_ID: Uuid = Uuid::max();
+/// The smallest and largest times, for range bounds.
+pub(super) const MIN_TS: Timestamp = Timestamp::from_micros(i64::MIN);
+pub(super) const MAX_TS: Timestamp = Timestamp::from_micros(i64::MAX);
+
+impl State {
+    /// Appends an event to the outbox (called inside the operation that caused it).
+    pub(super) fn emit(&mut self, tx: &Tx<'_>, event: Event) {
+        let seq = self.next_seq.max(1);
+        self.next_seq = seq.saturating_add(1);
+        let record = OutboxRecord {
+            seq,
+            id: tx.ids.next_at(tx.now),
+            event,
+            created_at: tx.now,
+            attempts: 0,
+        };
+        self.outbox.insert(
+            seq,
+            OutboxEntry {
+                record,
+                leased_until: None,
+            },
+        );
+    }
+
+    /// Sets a post's counters to its like and comment rows.
+    pub(super) fn recount(&mut self, post: PostId) {
+        let likes = self
+            .likes_by_post
+            .range((post, UserId(MIN_ID))..=(post, UserId(MAX_ID)))
+            .count();
+        let comments = self
+            .comment_idx
+            .range(
+                (post, None, MIN_TS, CommentId(MIN_ID))
+                    ..=(post, Some(CommentId(MAX_ID)), MAX_TS, CommentId(MAX_ID)),
+            )
+            .count();
+        if let Some(p) = self.posts.get_mut(&post) {
+            p.like_count = i64::try_from(likes).unwrap_or(i64::MAX);
+            p.comment_count = i64::try_from(comments).unwrap_or(i64::MAX);
+        }
+    }
+}

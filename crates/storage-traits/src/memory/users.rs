@@ -1,0 +1,234 @@
+//! Users in the memory backend.
+
+use super::Tx;
+use super::state::State;
+use crate::error::{Entity, Result, StorageError};
+use crate::event::Event;
+use crate::id::UserId;
+use crate::model::{NewUser, User, UserPatch};
+use crate::page::{Page, PageRequest, Position};
+use crate::repo::SearchHit;
+use crate::text;
+
+/// The search terms of a user: username and display name.
+pub(crate) fn user_terms(u: &User) -> Vec<String> {
+    let mut t = text::tokens(&u.username);
+    t.extend(text::tokens(&u.display_name));
+    t
+}
+
+impl State {
+    pub(super) fn user(&self, id: UserId) -> Result<&User> {
+        self.users
+            .get(&id)
+            .ok_or_else(|| StorageError::not_found(Entity::User, id))
+    }
+
+    pub(super) fn user_by_username(&self, username: &str) -> Result<&User> {
+        self.usernames
+            .get(&username.to_ascii_lowercase())
+            .and_then(|id| self.users.get(id))
+            .ok_or_else(|| StorageError::not_found(Entity::User, username))
+    }
+
+    pub(super) fn user_by_email(&self, email: &str) -> Result<&User> {
+        self.emails
+            .get(&email.to_ascii_lowercase())
+            .and_then(|id| self.users.get(id))
+            .ok_or_else(|| StorageError::not_found(Entity::User, email))
+    }
+
+    fn check_unique(
+        &self,
+        id: Option<UserId>,
+        username: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<()> {
+        if let Some(u) = username
+            && let Some(owner) = self.usernames.get(&u.to_ascii_lowercase())
+            && Some(*owner) != id
+        {
+            return Err(StorageError::conflict("username", u));
+        }
+        if let Some(e) = email
+            && let Some(owner) = self.emails.get(&e.to_ascii_lowercase())
+            && Some(*owner) != id
+        {
+            return Err(StorageError::conflict("email", e));
+        }
+        Ok(())
+    }
+
+    fn index_user(&mut self, u: &User) {
+        self.usernames.insert(u.username.to_ascii_lowercase(), u.id);
+        self.emails.insert(u.email.to_ascii_lowercase(), u.id);
+        self.user_index.insert(u.id, user_terms(u));
+    }
+
+    fn unindex_user(&mut self, u: &User) {
+        self.usernames.remove(&u.username.to_ascii_lowercase());
+        self.emails.remove(&u.email.to_ascii_lowercase());
+        self.user_index.remove(u.id);
+    }
+
+    pub(super) fn create_user(&mut self, tx: &Tx<'_>, new: NewUser) -> Result<User> {
+        self.check_unique(None, Some(&new.username), Some(&new.email))?;
+        let display_name = if new.display_name.is_empty() {
+            new.username.clone()
+        } else {
+            new.display_name
+        };
+        let user = User {
+            id: UserId(tx.ids.next_at(tx.now)),
+            username: new.username,
+            email: new.email,
+            password_hash: new.password_hash,
+            display_name,
+            bio: new.bio,
+            avatar_url: new.avatar_url,
+            verified: false,
+            created_at: tx.now,
+            updated_at: tx.now,
+        };
+        self.index_user(&user);
+        self.users.insert(user.id, user.clone());
+        self.emit(
+            tx,
+            Event::UserCreated {
+                user: user.id,
+                username: user.username.clone(),
+            },
+        );
+        Ok(user)
+    }
+
+    pub(super) fn update_user(
+        &mut self,
+        tx: &Tx<'_>,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User> {
+        let old = self.user(id)?.clone();
+        if patch.is_empty() {
+            return Ok(old);
+        }
+        self.check_unique(Some(id), patch.username.as_deref(), patch.email.as_deref())?;
+        let mut new = old.clone();
+        crate::model::apply_user_patch(&mut new, patch, tx.now);
+        self.unindex_user(&old);
+        self.index_user(&new);
+        self.users.insert(id, new.clone());
+        self.emit(tx, Event::UserUpdated { user: id });
+        Ok(new)
+    }
+
+    pub(super) fn delete_user(&mut self, tx: &Tx<'_>, id: UserId) -> Result<()> {
+        let user = self.user(id)?.clone();
+        let own_posts: Vec<_> = self
+            .posts_by_author
+            .range(
+                (
+                    id,
+                    super::state::MIN_TS,
+                    crate::PostId(super::state::MIN_ID),
+                )
+                    ..=(
+                        id,
+                        super::state::MAX_TS,
+                        crate::PostId(super::state::MAX_ID),
+                    ),
+            )
+            .map(|(_, _, p)| *p)
+            .collect();
+        for p in own_posts {
+            self.remove_post(p);
+        }
+        let liked: Vec<_> = self
+            .likes_by_user
+            .range(
+                (id, crate::PostId(super::state::MIN_ID))
+                    ..=(id, crate::PostId(super::state::MAX_ID)),
+            )
+            .map(|(_, p)| *p)
+            .collect();
+        let mut touched = Vec::new();
+        for p in liked {
+            self.remove_like(id, p);
+            touched.push(p);
+        }
+        let comments: Vec<_> = self
+            .comments_by_author
+            .range(
+                (id, crate::CommentId(super::state::MIN_ID))
+                    ..=(id, crate::CommentId(super::state::MAX_ID)),
+            )
+            .map(|(_, c)| *c)
+            .collect();
+        for c in comments {
+            if let Some(post) = self.comments.get(&c).map(|c| c.post) {
+                self.remove_comment_tree(c);
+                touched.push(post);
+            }
+        }
+        for p in touched {
+            self.recount(p);
+        }
+        let follows: Vec<_> = self
+            .follows
+            .keys()
+            .filter(|(a, b)| *a == id || *b == id)
+            .copied()
+            .collect();
+        for (a, b) in follows {
+            self.remove_follow(a, b);
+        }
+        self.unindex_user(&user);
+        self.users.remove(&id);
+        self.emit(tx, Event::UserDeleted { user: id });
+        Ok(())
+    }
+
+    pub(super) fn users_by_prefix(&self, prefix: &str, page: &PageRequest) -> Result<Page<User>> {
+        let limit = page.checked_limit()?;
+        let prefix = prefix.to_ascii_lowercase();
+        let after = page.key()?;
+        let start = match after {
+            Some(k) if k >= prefix.as_str() => std::ops::Bound::Excluded(k.to_owned()),
+            _ => std::ops::Bound::Included(prefix.clone()),
+        };
+        let items: Vec<User> = self
+            .usernames
+            .range((start, std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .take(limit + 1)
+            .filter_map(|(_, id)| self.users.get(id).cloned())
+            .collect();
+        Ok(Page::from_overfetch(items, limit, |u| Position::Key {
+            key: u.username.to_ascii_lowercase(),
+        }))
+    }
+
+    pub(super) fn search_users(
+        &self,
+        query: &str,
+        page: &PageRequest,
+    ) -> Result<Page<SearchHit<User>>> {
+        let limit = page.checked_limit()?;
+        let offset = page.offset()?;
+        let scores = self.user_index.search(&text::query_terms(query));
+        let mut hits: Vec<(f32, UserId)> = scores.into_iter().map(|(id, s)| (s, id)).collect();
+        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        let items: Vec<SearchHit<User>> = hits
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(limit + 1)
+            .filter_map(|(score, id)| {
+                self.users.get(&id).map(|u| SearchHit {
+                    item: u.clone(),
+                    score,
+                })
+            })
+            .collect();
+        Ok(super::posts::offset_page(items, limit, offset))
+    }
+}

@@ -1,0 +1,12 @@
+//! The social model: users, posts, follows, likes and comments, with their inputs and patches.
+
+mod post;
+mod social;
+mod user;
+
+pub use post::{NewPost, Post, PostPatch, PostType, Visibility};
+pub use social::{Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment};
+pub use user::{NewUser, User, UserPatch};
+
+pub(crate) use post::{apply_post_patch, post_terms};
+pub(crate) use user::apply_user_patch;

@@ -1,0 +1,158 @@
+//! The repository traits, one per aggregate, and [`Store`], all of them together.
+//!
+//! Each trait is async (`async-trait`) and object safe: hold a backend as `Arc<dyn Store>` and
+//! hand out `Arc<dyn PostRepo>` (trait upcasting) to code that needs only posts. Every method
+//! validates its input the same way in every backend (see [`crate::validate`]) and returns
+//! [`StorageError`](crate::StorageError) variants that tests assert on.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::event::OutboxRecord;
+use crate::id::{CommentId, PostId, UserId};
+use crate::model::{
+    Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Post, PostPatch,
+    User, UserPatch,
+};
+use crate::page::{Page, PageRequest};
+
+/// Users: sign-up, lookups, partial updates, deletion, prefix search.
+#[async_trait]
+pub trait UserRepo: Send + Sync {
+    /// Creates a user. `Conflict` on a taken username or email (case-insensitive).
+    async fn create_user(&self, new: NewUser) -> Result<User>;
+    /// The user with this id, or `NotFound`.
+    async fn user(&self, id: UserId) -> Result<User>;
+    /// The user with this username (case-insensitive), or `NotFound`.
+    async fn user_by_username(&self, username: &str) -> Result<User>;
+    /// The user with this email (case-insensitive), or `NotFound`.
+    async fn user_by_email(&self, email: &str) -> Result<User>;
+    /// Applies a partial update and returns the new user. An empty patch returns the user
+    /// unchanged and writes nothing.
+    async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<User>;
+    /// Deletes a user with their posts, follows, likes and comments, fixing the counters of
+    /// other users' posts they liked or commented on.
+    async fn delete_user(&self, id: UserId) -> Result<()>;
+    /// Users whose username starts with `prefix` (case-insensitive), by username.
+    async fn users_by_prefix(&self, prefix: &str, page: PageRequest) -> Result<Page<User>>;
+}
+
+/// Posts: create, read, edit, delete, list by author, fetch many.
+#[async_trait]
+pub trait PostRepo: Send + Sync {
+    /// Creates a post (the author must exist); parses its hashtags and mentions.
+    async fn create_post(&self, new: NewPost) -> Result<Post>;
+    /// The post with this id, or `NotFound`.
+    async fn post(&self, id: PostId) -> Result<Post>;
+    /// Applies a partial update and returns the new post.
+    async fn update_post(&self, id: PostId, patch: PostPatch) -> Result<Post>;
+    /// Deletes a post with its likes and comments.
+    async fn delete_post(&self, id: PostId) -> Result<()>;
+    /// An author's posts, newest first (keyset on creation time and id).
+    async fn posts_by_author(&self, author: UserId, page: PageRequest) -> Result<Page<Post>>;
+    /// The posts with these ids, in the order asked; missing ids are skipped, duplicates kept
+    /// once. At most 1,000 ids.
+    async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>>;
+}
+
+/// The follow graph.
+#[async_trait]
+pub trait FollowRepo: Send + Sync {
+    /// `follower` follows `followee`. Idempotent: `Ok(false)` when already following.
+    /// Self-follow is invalid input; a missing user is `NotFound`.
+    async fn follow(&self, follower: UserId, followee: UserId) -> Result<bool>;
+    /// `follower` unfollows `followee`. Idempotent: `Ok(false)` when not following.
+    async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool>;
+    /// Who follows `user`, most recent first.
+    async fn followers(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>>;
+    /// Whom `user` follows, most recent first.
+    async fn following(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>>;
+    /// How many follow `user` and how many `user` follows.
+    async fn follow_counts(&self, user: UserId) -> Result<FollowCounts>;
+    /// Whether `follower` follows `followee`.
+    async fn is_following(&self, follower: UserId, followee: UserId) -> Result<bool>;
+}
+
+/// Likes, with the post's like count updated in the same transaction.
+#[async_trait]
+pub trait LikeRepo: Send + Sync {
+    /// `user` likes `post`. Idempotent. `NotFound` when the user or post does not exist.
+    async fn like(&self, user: UserId, post: PostId) -> Result<LikeOutcome>;
+    /// `user` takes back a like. Idempotent. `NotFound` when the post does not exist.
+    async fn unlike(&self, user: UserId, post: PostId) -> Result<LikeOutcome>;
+    /// Whether `user` likes `post`.
+    async fn has_liked(&self, user: UserId, post: PostId) -> Result<bool>;
+    /// The number of like rows of `post` (counted, not the denormalized counter): for
+    /// reconciliation and tests.
+    async fn count_like_rows(&self, post: PostId) -> Result<u64>;
+}
+
+/// Comments, threaded by an optional parent.
+#[async_trait]
+pub trait CommentRepo: Send + Sync {
+    /// Adds a comment (post, author and parent must exist; the parent on the same post) and
+    /// increments the post's comment count.
+    async fn add_comment(&self, new: NewComment) -> Result<Comment>;
+    /// The comment with this id, or `NotFound`.
+    async fn comment(&self, id: CommentId) -> Result<Comment>;
+    /// The comments of `post` directly under `parent` (`None`: top level), oldest first.
+    async fn comments(
+        &self,
+        post: PostId,
+        parent: Option<CommentId>,
+        page: PageRequest,
+    ) -> Result<Page<Comment>>;
+    /// Deletes a comment and its whole reply thread; returns how many comments were removed.
+    async fn delete_comment(&self, id: CommentId) -> Result<u64>;
+}
+
+/// The transactional outbox, read by a relay.
+///
+/// Claiming leases records: a claimed record is invisible to other claims until its lease
+/// expires (by the backend's clock) or it is marked published. Relays may run concurrently; each
+/// gets disjoint batches.
+#[async_trait]
+pub trait OutboxRepo: Send + Sync {
+    /// Claims up to `limit` unpublished, unleased records in `seq` order, leasing them for
+    /// `lease`. PostgreSQL uses `FOR UPDATE SKIP LOCKED`.
+    async fn claim_outbox(&self, limit: u32, lease: Duration) -> Result<Vec<OutboxRecord>>;
+    /// Marks one record published. Idempotent: `Ok(false)` when it already was;
+    /// `NotFound` when no record has that `seq`.
+    async fn mark_published(&self, seq: i64) -> Result<bool>;
+    /// How many records are not yet published.
+    async fn pending_outbox(&self) -> Result<u64>;
+}
+
+/// One ranked search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit<T> {
+    /// The match.
+    pub item: T,
+    /// Relevance (higher is better); comparable within one result list only.
+    pub score: f32,
+}
+
+/// Full-text search over public posts (content and hashtags) and users (username and display
+/// name). A query's terms are ORed; results are ranked by relevance, ties newest first, and
+/// paginated by offset.
+#[async_trait]
+pub trait SearchRepo: Send + Sync {
+    /// Public posts matching `query`, best first.
+    async fn search_posts(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<Post>>>;
+    /// Users matching `query`, best first.
+    async fn search_users(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<User>>>;
+}
+
+/// Every repository of one backend. Implemented for any type that implements them all.
+pub trait Store:
+    UserRepo + PostRepo + FollowRepo + LikeRepo + CommentRepo + OutboxRepo + SearchRepo
+{
+}
+
+impl<T> Store for T where
+    T: UserRepo + PostRepo + FollowRepo + LikeRepo + CommentRepo + OutboxRepo + SearchRepo
+{
+}

@@ -1,0 +1,128 @@
+//! The conformance suite: free async functions over `dyn Store`, written once and stamped for
+//! every backend by `conformance_tests!`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod content;
+pub mod outbox_search;
+pub mod social;
+pub mod users;
+
+use std::sync::Arc;
+
+use keel_storage::{
+    ManualClock, NewPost, NewUser, Page, PageRequest, Post, StorageError, Store, Timestamp, User,
+};
+
+/// A store under test and the clock it runs on.
+pub struct Ctx {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Ctx {
+    pub fn tick(&self) {
+        self.clock.advance_micros(1_000);
+    }
+
+    pub async fn user(&self, name: &str) -> User {
+        self.tick();
+        self.store
+            .create_user(NewUser::new(name, format!("{name}@example.com"), "hash"))
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, author: &User, text: &str) -> Post {
+        self.tick();
+        self.store
+            .create_post(NewPost::text(author.id, text))
+            .await
+            .unwrap()
+    }
+}
+
+/// The clock every conformance store starts at.
+pub fn start() -> Timestamp {
+    Timestamp::from_millis(1_700_000_000_000)
+}
+
+/// Reads every page of a list, asserting the pages never overlap.
+pub async fn all_pages<T, F, Fut>(limit: u32, mut f: F) -> Vec<T>
+where
+    T: Clone + PartialEq + std::fmt::Debug,
+    F: FnMut(PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<T>, StorageError>>,
+{
+    let mut out: Vec<T> = Vec::new();
+    let mut req = PageRequest::first(limit);
+    for _ in 0..10_000 {
+        let page = f(req.clone()).await.unwrap();
+        assert!(page.items.len() <= limit as usize);
+        for item in &page.items {
+            assert!(!out.contains(item), "item returned twice: {item:?}");
+        }
+        out.extend(page.items);
+        match page.next {
+            Some(p) => req = PageRequest::after(limit, p),
+            None => return out,
+        }
+    }
+    panic!("pagination never ended");
+}
+
+pub fn field_of<T: std::fmt::Debug>(r: Result<T, StorageError>) -> &'static str {
+    match r {
+        Err(StorageError::InvalidInput { field, .. } | StorageError::Conflict { field, .. }) => {
+            field
+        }
+        other => panic!("expected invalid input or conflict, got {other:?}"),
+    }
+}
+
+pub fn assert_not_found<T: std::fmt::Debug>(r: Result<T, StorageError>) {
+    assert!(
+        matches!(r, Err(StorageError::NotFound { .. })),
+        "expected NotFound, got {r:?}"
+    );
+}
+
+/// Stamps one `#[tokio::test]` per conformance function for a backend. `$make` is an async
+/// fn `(Arc<ManualClock>) -> Option<Arc<dyn Store>>` (`None`: backend unavailable, skip).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path; $($name:ident => $func:path),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let clock = std::sync::Arc::new(keel_storage::ManualClock::new($crate::suite::start()));
+                let Some(store) = $make(clock.clone()).await else { return };
+                $func($crate::suite::Ctx { store, clock }).await;
+            }
+        )+
+    };
+}
+
+/// Every conformance test, for one backend.
+#[macro_export]
+macro_rules! all_conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!($make;
+            users_create_and_lookup => $crate::suite::users::create_and_lookup,
+            users_conflicts_name_the_field => $crate::suite::users::conflicts_name_the_field,
+            users_invalid_input => $crate::suite::users::invalid_input,
+            users_partial_update => $crate::suite::users::partial_update,
+            users_prefix_search_paginates => $crate::suite::users::prefix_search_paginates,
+            users_delete_cascades => $crate::suite::users::delete_cascades,
+            posts_crud_and_parsing => $crate::suite::content::posts_crud_and_parsing,
+            posts_by_author_keyset => $crate::suite::content::posts_by_author_keyset,
+            posts_by_ids_order => $crate::suite::content::posts_by_ids_order,
+            comments_threads => $crate::suite::content::comments_threads,
+            follows_idempotent_and_listed => $crate::suite::social::follows_idempotent_and_listed,
+            likes_idempotent_and_counted => $crate::suite::social::likes_idempotent_and_counted,
+            outbox_records_and_leases => $crate::suite::outbox_search::outbox_records_and_leases,
+            search_posts_ranked => $crate::suite::outbox_search::search_posts_ranked,
+            search_users_ranked => $crate::suite::outbox_search::search_users_ranked,
+        );
+    };
+}

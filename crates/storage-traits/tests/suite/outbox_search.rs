@@ -1,0 +1,256 @@
+//! The outbox and full-text search.
+
+use std::time::Duration;
+
+use keel_storage::{
+    Event, NewComment, NewPost, PageRequest, PostId, PostPatch, UserPatch, Visibility,
+};
+
+use super::{Ctx, all_pages};
+
+pub async fn outbox_records_and_leases(cx: Ctx) {
+    let s = &cx.store;
+    let ada = cx.user("ada").await;
+    let bob = cx.user("bob").await;
+    let post = cx.post(&ada, "hello").await;
+    s.follow(bob.id, ada.id).await.unwrap();
+    s.follow(bob.id, ada.id).await.unwrap(); // no-op: no event
+    s.like(bob.id, post.id).await.unwrap();
+    s.like(bob.id, post.id).await.unwrap(); // no-op: no event
+    let c = s
+        .add_comment(NewComment {
+            post: post.id,
+            author: bob.id,
+            parent: None,
+            content: "hi".into(),
+        })
+        .await
+        .unwrap();
+    s.update_user(
+        bob.id,
+        UserPatch {
+            verified: Some(true),
+            ..UserPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.unlike(bob.id, post.id).await.unwrap();
+    s.unfollow(bob.id, ada.id).await.unwrap();
+    s.update_post(
+        post.id,
+        PostPatch {
+            content: Some("edited".into()),
+            ..PostPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.delete_comment(c.id).await.unwrap();
+    s.delete_post(post.id).await.unwrap();
+    let expected = vec![
+        Event::UserCreated {
+            user: ada.id,
+            username: "ada".into(),
+        },
+        Event::UserCreated {
+            user: bob.id,
+            username: "bob".into(),
+        },
+        Event::PostCreated {
+            post: post.id,
+            author: ada.id,
+            visibility: Visibility::Public,
+        },
+        Event::Followed {
+            follower: bob.id,
+            followee: ada.id,
+        },
+        Event::Liked {
+            user: bob.id,
+            post: post.id,
+        },
+        Event::CommentAdded {
+            comment: c.id,
+            post: post.id,
+            author: bob.id,
+            parent: None,
+        },
+        Event::UserUpdated { user: bob.id },
+        Event::Unliked {
+            user: bob.id,
+            post: post.id,
+        },
+        Event::Unfollowed {
+            follower: bob.id,
+            followee: ada.id,
+        },
+        Event::PostUpdated {
+            post: post.id,
+            author: ada.id,
+        },
+        Event::CommentDeleted {
+            comment: c.id,
+            post: post.id,
+        },
+        Event::PostDeleted {
+            post: post.id,
+            author: ada.id,
+        },
+    ];
+    assert_eq!(s.pending_outbox().await.unwrap(), expected.len() as u64);
+
+    let lease = Duration::from_secs(30);
+    let first = s.claim_outbox(5, lease).await.unwrap();
+    let second = s.claim_outbox(100, lease).await.unwrap();
+    let events: Vec<Event> = first
+        .iter()
+        .chain(&second)
+        .map(|r| r.event.clone())
+        .collect();
+    assert_eq!(events, expected);
+    let seqs: Vec<i64> = first.iter().chain(&second).map(|r| r.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq order");
+    assert!(
+        first
+            .iter()
+            .all(|r| r.attempts == 1 && r.created_at.as_micros() > 0)
+    );
+    // Everything is leased: nothing more to claim until the lease runs out.
+    assert!(s.claim_outbox(100, lease).await.unwrap().is_empty());
+    for r in &first {
+        assert!(s.mark_published(r.seq).await.unwrap());
+        assert!(!s.mark_published(r.seq).await.unwrap(), "idempotent");
+    }
+    assert_eq!(s.pending_outbox().await.unwrap(), second.len() as u64);
+    // The relay that claimed `second` died: after the lease, the records come back.
+    cx.clock.advance_micros(31_000_000);
+    let again = s.claim_outbox(100, lease).await.unwrap();
+    assert_eq!(
+        again.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        second.iter().map(|r| r.seq).collect::<Vec<_>>()
+    );
+    assert!(again.iter().all(|r| r.attempts == 2));
+    for r in &again {
+        s.mark_published(r.seq).await.unwrap();
+    }
+    assert_eq!(s.pending_outbox().await.unwrap(), 0);
+    assert!(matches!(
+        s.mark_published(1_000_000).await,
+        Err(keel_storage::StorageError::NotFound { .. })
+    ));
+    assert!(s.claim_outbox(0, lease).await.is_err());
+}
+
+pub async fn search_posts_ranked(cx: Ctx) {
+    let s = &cx.store;
+    let ada = cx.user("ada").await;
+    let both = cx.post(&ada, "Learning #rust async today").await;
+    let rust_only = cx.post(&ada, "rust is fun").await;
+    let async_only = cx.post(&ada, "async all the things").await;
+    cx.post(&ada, "nothing relevant").await;
+    cx.tick();
+    let hidden = s
+        .create_post(NewPost {
+            visibility: Visibility::Private,
+            ..NewPost::text(ada.id, "secret rust async")
+        })
+        .await
+        .unwrap();
+    let page = s
+        .search_posts("Rust ASYNC", PageRequest::first(10))
+        .await
+        .unwrap();
+    let ids: Vec<PostId> = page.items.iter().map(|h| h.item.id).collect();
+    assert_eq!(ids[0], both.id, "both terms rank first");
+    assert_eq!(ids.len(), 3);
+    assert!(ids.contains(&rust_only.id) && ids.contains(&async_only.id));
+    assert!(
+        !ids.contains(&hidden.id),
+        "private posts are not searchable"
+    );
+    assert!(page.items[0].score > page.items[1].score);
+    // Hashtags are searchable, edits reindex, deletes unindex.
+    let tag = s
+        .search_posts("#rust", PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(tag.items.len(), 2);
+    s.update_post(
+        rust_only.id,
+        PostPatch {
+            content: Some("now about go".into()),
+            ..PostPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.delete_post(both.id).await.unwrap();
+    let page = s
+        .search_posts("rust", PageRequest::first(10))
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(
+        s.search_posts("go", PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert!(
+        s.search_posts("", PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        s.search_posts("!!! ???", PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // Paginated: every match once.
+    for i in 0..7 {
+        cx.post(&ada, &format!("paging word {i}")).await;
+    }
+    let all = all_pages(3, |p| s.search_posts("paging", p)).await;
+    assert_eq!(all.len(), 7);
+}
+
+pub async fn search_users_ranked(cx: Ctx) {
+    let s = &cx.store;
+    let ada = cx.user("ada").await;
+    s.update_user(
+        ada.id,
+        UserPatch {
+            display_name: Some("Ada Lovelace".into()),
+            ..UserPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let love = cx.user("lovelace").await;
+    cx.user("bob").await;
+    let page = s
+        .search_users("ada lovelace", PageRequest::first(10))
+        .await
+        .unwrap();
+    let ids: Vec<_> = page.items.iter().map(|h| h.item.id).collect();
+    assert_eq!(ids, [ada.id, love.id]);
+    let page = s
+        .search_users("LOVELACE", PageRequest::first(1))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let rest = s
+        .search_users("lovelace", PageRequest::after(1, page.next.unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert!(rest.next.is_none());
+    assert_ne!(rest.items[0].item.id, page.items[0].item.id);
+}
