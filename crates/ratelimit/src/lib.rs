@@ -1,17 +1,87 @@
 //! # keel-ratelimit
 //!
-//! Rate limiting: token bucket, GCRA, sliding-window log and counter, fixed window; keyed, tiered and adaptive; a Redis backend and a tower layer.
+//! Rate limiting for Rust services: GCRA, token bucket, sliding-window log and counter, fixed
+//! window; keyed (bounded by default), composed, tiered and adaptive. Every algorithm returns the
+//! same [`Decision`], which fills the `RateLimit`, `RateLimit-Policy` and `Retry-After` headers.
 //!
-//! This crate is being built; its issue lists what it will hold. Nothing here pretends to work
-//! yet: the public API is empty until the first real module lands.
+//! ```
+//! use keel_ratelimit::{Gcra, KeyedLimiter, ManualClock, Quota};
+//! use std::time::Duration;
+//!
+//! let clock = ManualClock::starting_now();
+//! let quota: Quota = "10/s burst 2".parse()?;
+//! let limiter: KeyedLimiter<u64, Gcra, _> = KeyedLimiter::with_clock(quota, clock.clone());
+//!
+//! assert!(limiter.check(&7).allowed);
+//! assert!(limiter.check(&7).allowed);
+//! let denied = limiter.check(&7);
+//! assert!(!denied.allowed);
+//! assert_eq!(denied.retry_after, Duration::from_millis(100));
+//! assert_eq!(denied.retry_after_secs(), Some(1)); // the Retry-After header
+//!
+//! clock.advance(denied.retry_after);
+//! assert!(limiter.check(&7).allowed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Layout
-//! Filled as modules land, one line per module.
+//! - [`clock`]: the [`Clock`] trait (nanoseconds since the UNIX epoch), [`SystemClock`],
+//!   [`ManualClock`] for tests, `TokioClock` (feature `tokio`).
+//! - [`quota`]: [`Quota`]: `per_second/per_minute/per_hour(n)`, `.burst(b)`, text and serde forms.
+//! - [`decision`]: [`Decision`], the algorithm-independent answer and its header values.
+//! - [`algorithm`]: the [`Algorithm`] trait and [`Gcra`], [`TokenBucket`], [`SlidingWindowLog`],
+//!   [`SlidingWindowCounter`], [`FixedWindow`]; state is plain data on the UNIX epoch.
+//! - [`direct`]: [`DirectLimiter`], one shared state (lock-free for GCRA and token bucket).
+//! - [`keyed`]: [`KeyedLimiter`], a state per key in a sharded map, bounded and self-sweeping.
+//! - [`sketch`]: [`SketchLimiter`], fixed-memory per-key limiting (count-min sketch) for floods.
+//! - [`composite`]: [`AllOf`], several limits on one request, atomically.
+//! - [`policy`]: [`Policy`], quotas by scope (tier, endpoint, anonymous IP).
+//! - [`adaptive`]: [`AdaptiveLimiter`], a rate that follows latency under an AIMD law.
+//! - `wait` (feature `tokio`): `Waiter::until_ready`, fair first-come-first-served waiting.
+//! - [`error`]: [`QuotaError`], [`InsufficientCapacity`], [`PolicyError`], [`AdaptiveError`].
+//!
+//! # Untrusted input
+//! Keys are hashed with a per-limiter random seed (foldhash) and are never parsed; any size works
+//! (cost: hashing it, and storing it once admitted). The keyed store is bounded (`max_keys`) and
+//! a denied request stores nothing. Quota text is limited to 128 bytes and parsed without
+//! allocation beyond the error message. No input panics: times and costs saturate.
 //!
 //! # Features
 //! | feature | enables | default |
 //! |---|---|---|
-//! | `serde` | quotas from config files | no |
-//! | `tokio` | async `until_ready` | no |
-//! | `redis` | limits shared through Redis | no |
-//! | `tower` | the tower layer | no |
+//! | `serde` | `Quota` from and to config text (`"1000/h burst 50"`) | no |
+//! | `tokio` | `Waiter::until_ready`, `TokioClock` | no |
+//! | `redis` | reserved for the Redis backend (later issue) | no |
+//! | `tower` | reserved for the tower layer (later issue) | no |
+
+pub mod adaptive;
+pub mod algorithm;
+pub mod clock;
+pub mod composite;
+pub mod decision;
+pub mod direct;
+pub mod error;
+pub mod keyed;
+pub mod policy;
+pub mod quota;
+pub mod sketch;
+#[cfg(feature = "tokio")]
+pub mod wait;
+
+pub use adaptive::{AdaptiveConfig, AdaptiveLimiter};
+pub use algorithm::{
+    Algorithm, FixedWindow, FromQuota, Gcra, SlidingWindowCounter, SlidingWindowLog, TokenBucket,
+};
+#[cfg(feature = "tokio")]
+pub use clock::TokioClock;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use composite::AllOf;
+pub use decision::Decision;
+pub use direct::DirectLimiter;
+pub use error::{AdaptiveError, InsufficientCapacity, PolicyError, QuotaError};
+pub use keyed::{KeyedBuilder, KeyedLimiter, KeyedStats};
+pub use policy::{Policy, PolicyBuilder};
+pub use quota::Quota;
+pub use sketch::SketchLimiter;
+#[cfg(feature = "tokio")]
+pub use wait::{Jitter, Waiter};

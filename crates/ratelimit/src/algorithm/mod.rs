@@ -1,0 +1,123 @@
+//! The limiting algorithms: small state machines over an injected time.
+//!
+//! Each algorithm is a value holding its parameters (built from a [`Quota`]) and a plain-data
+//! state type. [`Algorithm::check`] takes the state, the current time (nanoseconds since the UNIX
+//! epoch) and a cost, and returns the same [`Decision`] for every algorithm. A denial never
+//! changes the state, so a store may skip the write-back.
+//!
+//! The state is stored by whoever owns it: a direct limiter in one [`StateCell`], the keyed
+//! store in its map, a Redis backend in a key. Nothing here knows which.
+
+mod fixed_window;
+mod gcra;
+mod sliding_counter;
+mod sliding_log;
+mod token_bucket;
+
+pub use fixed_window::{FixedWindow, WindowState};
+pub use gcra::Gcra;
+pub use sliding_counter::{SlidingCounterState, SlidingWindowCounter};
+pub use sliding_log::{SlidingLogState, SlidingWindowLog};
+pub use token_bucket::TokenBucket;
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::{Decision, InsufficientCapacity, Quota};
+
+/// A rate-limiting algorithm: parameters plus a state machine over time.
+pub trait Algorithm: Send + Sync + Debug {
+    /// The per-limiter (or per-key) state. `Default` is the state of a key never seen: a full
+    /// allowance.
+    type State: Default + Clone + PartialEq + Send + Sync + Debug;
+    /// How a direct limiter stores one state shared between threads.
+    type Cell: StateCell<Self::State>;
+
+    /// Decides on a request of `cost` at time `now`, updating `state` only when admitted.
+    ///
+    /// # Errors
+    /// [`InsufficientCapacity`] when `cost` exceeds [`Algorithm::limit`]: no wait would help.
+    fn check(
+        &self,
+        state: &mut Self::State,
+        now: u64,
+        cost: u64,
+    ) -> Result<Decision, InsufficientCapacity>;
+
+    /// The decision a unit-cost request would get now, without consuming anything.
+    fn peek(&self, state: &Self::State, now: u64) -> Decision {
+        let mut copy = state.clone();
+        // A unit cost always fits: every limit is at least 1.
+        self.check(&mut copy, now, 1)
+            .unwrap_or(Decision::deny(self.limit(), 0, 0, 1))
+    }
+
+    /// Whether `state` admits exactly what a fresh state would, at `now` and later: such a key
+    /// can be dropped from a store without changing any decision.
+    fn is_idle(&self, state: &Self::State, now: u64) -> bool;
+
+    /// The time at which `state` becomes idle (used to pick eviction victims: earliest first).
+    fn idle_at(&self, state: &Self::State) -> u64;
+
+    /// The most a single request may cost.
+    fn limit(&self) -> u64;
+}
+
+/// Builds an algorithm from a quota (every algorithm of this crate implements it).
+pub trait FromQuota: Algorithm + Clone + Sized {
+    /// The algorithm for `quota`.
+    fn from_quota(quota: Quota) -> Self;
+}
+
+/// A place a direct limiter keeps one state shared by many threads.
+pub trait StateCell<S>: Default + Send + Sync + Debug {
+    /// Runs `f` on the state and stores the result. `f` may be called more than once (lock-free
+    /// cells retry on contention) and must be a pure function of the state it is given.
+    fn update<R>(&self, f: impl FnMut(&mut S) -> R) -> R;
+    /// A copy of the state.
+    fn get(&self) -> S;
+}
+
+/// A lock-free cell for one-word states (GCRA, token bucket): a compare-and-swap loop that writes
+/// only when the state changed (a denial writes nothing).
+#[derive(Debug, Default)]
+pub struct AtomicCell(AtomicU64);
+
+impl StateCell<u64> for AtomicCell {
+    #[inline]
+    fn update<R>(&self, mut f: impl FnMut(&mut u64) -> R) -> R {
+        let mut current = self.0.load(Ordering::Acquire);
+        loop {
+            let mut next = current;
+            let result = f(&mut next);
+            if next == current {
+                return result;
+            }
+            match self
+                .0
+                .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return result,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// A cell for larger states, behind a short critical section (no allocation, no await inside).
+#[derive(Debug, Default)]
+pub struct LockedCell<S>(parking_lot::Mutex<S>);
+
+impl<S: Default + Clone + Send + Debug> StateCell<S> for LockedCell<S> {
+    fn update<R>(&self, mut f: impl FnMut(&mut S) -> R) -> R {
+        f(&mut self.0.lock())
+    }
+
+    fn get(&self) -> S {
+        self.0.lock().clone()
+    }
+}
