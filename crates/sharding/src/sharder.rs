@@ -55,8 +55,14 @@ impl<K: ShardKey + ?Sized, S: HashSharder> Sharder<K> for S {
 pub struct WeightedShard {
     /// The shard.
     pub id: ShardId,
-    /// Its weight, at least 1.
+    /// Its weight, at least 1 (1 when omitted in a config file).
+    #[cfg_attr(feature = "serde", serde(default = "one"))]
     pub weight: u32,
+}
+
+#[cfg(feature = "serde")]
+fn one() -> u32 {
+    1
 }
 
 impl WeightedShard {
@@ -88,4 +94,25 @@ pub(crate) fn validate_shards(
         return Err(crate::ShardingError::ZeroWeight(s.id));
     }
     Ok(shards)
+}
+
+impl<T: HashSharder + ?Sized> HashSharder for Box<T> {
+    #[inline]
+    fn shard_for_hash(&self, hash: u64) -> ShardId {
+        (**self).shard_for_hash(hash)
+    }
+}
+
+impl<T: HashSharder + ?Sized> HashSharder for std::sync::Arc<T> {
+    #[inline]
+    fn shard_for_hash(&self, hash: u64) -> ShardId {
+        (**self).shard_for_hash(hash)
+    }
+}
+
+impl<T: HashSharder + ?Sized> HashSharder for &T {
+    #[inline]
+    fn shard_for_hash(&self, hash: u64) -> ShardId {
+        (**self).shard_for_hash(hash)
+    }
 }
