@@ -123,11 +123,6 @@ impl<S: Hash + Eq> PolicyBuilder<S> {
 }
 
 impl<S: Hash + Eq + Debug, K: Hash + Eq + Clone, C: Clock + Clone> Policy<S, K, C> {
-    /// A builder with no rule.
-    pub fn builder() -> PolicyBuilder<S> {
-        PolicyBuilder::new()
-    }
-
     /// Checks a request of `cost` by `key` in `scope` against every quota of the scope.
     ///
     /// # Errors

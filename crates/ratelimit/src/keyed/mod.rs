@@ -71,6 +71,11 @@ impl Default for KeyedBuilder {
 }
 
 impl KeyedBuilder {
+    /// Default settings: 1,048,576 keys, 16 shards per core (at least 64).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// The most keys the limiter stores (at least one per shard). Default 1,048,576.
     pub fn max_keys(mut self, max_keys: usize) -> Self {
         self.max_keys = max_keys;
@@ -164,11 +169,6 @@ impl<K: Hash + Eq + Clone, A: FromQuota + Clone, C: Clock> KeyedLimiter<K, A, C>
 }
 
 impl<K: Hash + Eq + Clone, A: Algorithm, C: Clock> KeyedLimiter<K, A, C> {
-    /// A builder for the cap and the shard count.
-    pub fn builder() -> KeyedBuilder {
-        KeyedBuilder::default()
-    }
-
     #[inline]
     fn shard(&self, hash: u64) -> &parking_lot::Mutex<Shard<K, A>> {
         // Bits 32.. pick the shard; hashbrown uses the low bits and the top 7 inside a shard.

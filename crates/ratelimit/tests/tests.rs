@@ -1,0 +1,11 @@
+//! Integration tests for keel-ratelimit (one binary, one link step).
+
+// Test helpers outside `#[test]` functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod algorithms;
+mod concurrency;
+mod governor_diff;
+mod keyed;
+#[cfg(feature = "tokio")]
+mod wait;
