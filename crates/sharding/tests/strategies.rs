@@ -227,7 +227,10 @@ fn bounded_loads_never_exceed_the_bound() {
     assert_eq!((b.total(), b.load(busiest)), (before - 1, load - 1));
     let idle = ShardId(50);
     b.add_shard(WeightedShard::new(50, 1)).unwrap();
-    assert!(b.release(idle).is_err(), "nothing to release on a fresh shard");
+    assert!(
+        b.release(idle).is_err(),
+        "nothing to release on a fresh shard"
+    );
     assert!(b.release(ShardId(99)).is_err());
 }
 
