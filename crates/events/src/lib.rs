@@ -69,6 +69,8 @@
 //! - [`outbox`]: the [`OutboxSource`] trait the relay reads, with leases and per-aggregate
 //!   order, and [`MemoryOutbox`].
 //! - [`relay`]: [`OutboxRelay`], publish then mark each event individually.
+//! - `storage` (feature `storage`): `StorageOutbox`, keel-storage's outbox (memory or
+//!   PostgreSQL with `FOR UPDATE SKIP LOCKED`) as a relay source.
 //! - [`dedup`]: [`Deduplicator`] by event id and the bounded [`MemoryDeduplicator`].
 //! - [`runner`] (feature `tokio`): [`ConsumerRunner`], retries with backoff, dead letters after
 //!   `max_attempts`, lag metrics, clean shutdown.
@@ -92,6 +94,7 @@
 //! |---|---|---|
 //! | `tokio` | the in-process bus, the consumer runner and the relay loop | no |
 //! | `nats` | the NATS JetStream bus (async-nats) | no |
+//! | `storage` | keel-storage's outbox as a relay source | no |
 
 pub mod bus;
 pub mod clock;
@@ -106,6 +109,8 @@ pub mod outbox;
 pub mod relay;
 #[cfg(feature = "tokio")]
 pub mod runner;
+#[cfg(feature = "storage")]
+pub mod storage;
 
 pub use bus::{
     DeadLetter, Delivery, EventBus, PublishReceipt, Settle, Subscription, SubscriptionSpec,
@@ -124,3 +129,5 @@ pub use relay::{OutboxRelay, RelayRound};
 pub use runner::{
     Backoff, ConsumerHandle, ConsumerRunner, ConsumerStats, Handler, HandlerError, RunnerOptions,
 };
+#[cfg(feature = "storage")]
+pub use storage::{StorageOutbox, envelope_of};

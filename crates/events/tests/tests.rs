@@ -14,3 +14,5 @@ mod in_process;
 #[cfg(feature = "nats")]
 mod jetstream;
 mod outbox;
+#[cfg(all(feature = "storage", feature = "nats"))]
+mod storage_outbox;
