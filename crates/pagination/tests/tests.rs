@@ -5,4 +5,6 @@
 
 mod cursor;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod traversal;

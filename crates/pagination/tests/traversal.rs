@@ -166,7 +166,7 @@ impl Model {
 }
 
 /// A write for the backend under test (the memory traversal works on the model directly).
-#[allow(dead_code)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 #[derive(Debug, Clone)]
 pub(crate) enum Change {
     Insert(Row),

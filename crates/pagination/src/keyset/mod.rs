@@ -17,6 +17,8 @@
 //! id), a deleted anchor never breaks continuation.
 
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 use serde::{Deserialize, Serialize};
 
