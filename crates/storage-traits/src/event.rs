@@ -5,6 +5,12 @@
 //! them, and marks each published. A crash between publish and mark re-publishes the record
 //! after its lease expires: delivery is at least once, and consumers deduplicate by
 //! [`OutboxRecord::id`].
+//!
+//! Order is kept per aggregate ([`Event::aggregate_id`]): a record is claimable only when no
+//! earlier unpublished record of the same aggregate is held by a live lease, so two relays never
+//! publish one post's events out of order. The fields map one to one onto a `keel-events`
+//! envelope: `id`, [`Event::family`], [`Event::kind`] (type), [`Event::VERSION`],
+//! [`Event::aggregate_id`], `created_at` and the event's JSON as payload.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -15,7 +21,7 @@ use crate::model::Visibility;
 
 /// A change to the social model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type")]
 #[non_exhaustive]
 pub enum Event {
     /// A user signed up.
@@ -107,21 +113,22 @@ pub enum Event {
 }
 
 impl Event {
-    /// The event's type name, as stored and as published (`post_created`, `liked`...).
+    /// The event's type name, as stored and as published (`PostCreated`, `Liked`...); also the
+    /// `type` tag of its JSON form.
     pub fn kind(&self) -> &'static str {
         match self {
-            Event::UserCreated { .. } => "user_created",
-            Event::UserUpdated { .. } => "user_updated",
-            Event::UserDeleted { .. } => "user_deleted",
-            Event::PostCreated { .. } => "post_created",
-            Event::PostUpdated { .. } => "post_updated",
-            Event::PostDeleted { .. } => "post_deleted",
-            Event::Followed { .. } => "followed",
-            Event::Unfollowed { .. } => "unfollowed",
-            Event::Liked { .. } => "liked",
-            Event::Unliked { .. } => "unliked",
-            Event::CommentAdded { .. } => "comment_added",
-            Event::CommentDeleted { .. } => "comment_deleted",
+            Event::UserCreated { .. } => "UserCreated",
+            Event::UserUpdated { .. } => "UserUpdated",
+            Event::UserDeleted { .. } => "UserDeleted",
+            Event::PostCreated { .. } => "PostCreated",
+            Event::PostUpdated { .. } => "PostUpdated",
+            Event::PostDeleted { .. } => "PostDeleted",
+            Event::Followed { .. } => "Followed",
+            Event::Unfollowed { .. } => "Unfollowed",
+            Event::Liked { .. } => "Liked",
+            Event::Unliked { .. } => "Unliked",
+            Event::CommentAdded { .. } => "CommentAdded",
+            Event::CommentDeleted { .. } => "CommentDeleted",
         }
     }
 }
@@ -141,6 +148,49 @@ pub struct OutboxRecord {
     pub attempts: u32,
 }
 
+impl Event {
+    /// The payload schema version of every event here; bumped on an incompatible change.
+    pub const VERSION: u32 = 1;
+
+    /// The stream the event belongs on: `users`, `posts` (posts, likes, comments) or
+    /// `follows`. Lowercase, as `keel-events` families are.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Event::UserCreated { .. } | Event::UserUpdated { .. } | Event::UserDeleted { .. } => {
+                "users"
+            }
+            Event::Followed { .. } | Event::Unfollowed { .. } => "follows",
+            Event::PostCreated { .. }
+            | Event::PostUpdated { .. }
+            | Event::PostDeleted { .. }
+            | Event::Liked { .. }
+            | Event::Unliked { .. }
+            | Event::CommentAdded { .. }
+            | Event::CommentDeleted { .. } => "posts",
+        }
+    }
+
+    /// The aggregate whose events must stay in order: the user for user events, the follower
+    /// for follow events, the post for post, like and comment events.
+    pub fn aggregate_id(&self) -> String {
+        match self {
+            Event::UserCreated { user, .. }
+            | Event::UserUpdated { user }
+            | Event::UserDeleted { user } => user.to_string(),
+            Event::Followed { follower, .. } | Event::Unfollowed { follower, .. } => {
+                follower.to_string()
+            }
+            Event::PostCreated { post, .. }
+            | Event::PostUpdated { post, .. }
+            | Event::PostDeleted { post, .. }
+            | Event::Liked { post, .. }
+            | Event::Unliked { post, .. }
+            | Event::CommentAdded { post, .. }
+            | Event::CommentDeleted { post, .. } => post.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +203,9 @@ mod tests {
         };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], e.kind());
+        assert_eq!(v["type"], "Liked");
         assert_eq!(serde_json::from_value::<Event>(v).unwrap(), e);
+        assert_eq!(e.family(), "posts");
+        assert_eq!(e.aggregate_id(), Uuid::nil().to_string());
     }
 }

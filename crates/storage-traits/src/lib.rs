@@ -60,6 +60,8 @@ pub mod id;
 pub mod memory;
 pub mod model;
 pub mod page;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod repo;
 pub mod text;
 pub mod validate;
@@ -74,6 +76,8 @@ pub use model::{
     PostPatch, PostType, User, UserPatch, Visibility,
 };
 pub use page::{Page, PageRequest, Position};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgOptions, PgStore};
 pub use repo::{
     CommentRepo, FollowRepo, LikeRepo, OutboxRepo, PostRepo, SearchHit, SearchRepo, Store, UserRepo,
 };

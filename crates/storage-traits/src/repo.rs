@@ -117,11 +117,15 @@ pub trait CommentRepo: Send + Sync {
 #[async_trait]
 pub trait OutboxRepo: Send + Sync {
     /// Claims up to `limit` unpublished, unleased records in `seq` order, leasing them for
-    /// `lease`. PostgreSQL uses `FOR UPDATE SKIP LOCKED`.
+    /// `lease`, skipping any record whose aggregate has an earlier record under a live lease
+    /// (see [`crate::event`]). PostgreSQL uses `FOR UPDATE SKIP LOCKED`.
     async fn claim_outbox(&self, limit: u32, lease: Duration) -> Result<Vec<OutboxRecord>>;
     /// Marks one record published. Idempotent: `Ok(false)` when it already was;
     /// `NotFound` when no record has that `seq`.
     async fn mark_published(&self, seq: i64) -> Result<bool>;
+    /// Gives claimed records back at once (a publish failed; they are claimable again now).
+    /// Unknown or already published `seq`s are ignored.
+    async fn release_outbox(&self, seqs: &[i64]) -> Result<()>;
     /// How many records are not yet published.
     async fn pending_outbox(&self) -> Result<u64>;
 }

@@ -213,6 +213,12 @@ impl OutboxRepo for MemoryStore {
     async fn mark_published(&self, seq: i64) -> Result<bool> {
         self.write(|s, _| s.mark_published(seq))
     }
+    async fn release_outbox(&self, seqs: &[i64]) -> Result<()> {
+        self.write(|s, _| {
+            s.release_outbox(seqs);
+            Ok(())
+        })
+    }
     async fn pending_outbox(&self) -> Result<u64> {
         self.read(|s| Ok(s.pending_outbox()))
     }

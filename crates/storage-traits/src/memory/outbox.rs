@@ -1,5 +1,6 @@
 //! The outbox in the memory backend.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use super::state::State;
@@ -16,11 +17,17 @@ impl State {
     ) -> Vec<OutboxRecord> {
         let until = now.plus_micros(i64::try_from(lease.as_micros()).unwrap_or(i64::MAX));
         let mut out = Vec::new();
+        let mut blocked: HashSet<String> = HashSet::new();
         for entry in self.outbox.values_mut() {
             if out.len() >= limit {
                 break;
             }
+            let aggregate = entry.record.event.aggregate_id();
             if entry.leased_until.is_some_and(|t| t > now) {
+                blocked.insert(aggregate);
+                continue;
+            }
+            if blocked.contains(&aggregate) {
                 continue;
             }
             entry.leased_until = Some(until);
@@ -40,6 +47,14 @@ impl State {
             return Ok(false);
         }
         Err(StorageError::not_found(Entity::OutboxEvent, seq))
+    }
+
+    pub(super) fn release_outbox(&mut self, seqs: &[i64]) {
+        for seq in seqs {
+            if let Some(e) = self.outbox.get_mut(seq) {
+                e.leased_until = None;
+            }
+        }
     }
 
     pub(super) fn pending_outbox(&self) -> u64 {

@@ -5,17 +5,10 @@ use super::state::State;
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::UserId;
-use crate::model::{NewUser, User, UserPatch};
+use crate::model::{NewUser, User, UserPatch, user_terms};
 use crate::page::{Page, PageRequest, Position};
 use crate::repo::SearchHit;
 use crate::text;
-
-/// The search terms of a user: username and display name.
-pub(crate) fn user_terms(u: &User) -> Vec<String> {
-    let mut t = text::tokens(&u.username);
-    t.extend(text::tokens(&u.display_name));
-    t
-}
 
 impl State {
     pub(super) fn user(&self, id: UserId) -> Result<&User> {

@@ -9,4 +9,4 @@ pub use social::{Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment};
 pub use user::{NewUser, User, UserPatch};
 
 pub(crate) use post::{apply_post_patch, post_terms};
-pub(crate) use user::apply_user_patch;
+pub(crate) use user::{apply_user_patch, user_terms};

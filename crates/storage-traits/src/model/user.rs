@@ -124,3 +124,10 @@ pub(crate) fn apply_user_patch(user: &mut User, patch: UserPatch, now: Timestamp
     }
     user.updated_at = now;
 }
+
+/// The search terms of a user: username and display name.
+pub(crate) fn user_terms(u: &User) -> Vec<String> {
+    let mut t = crate::text::tokens(&u.username);
+    t.extend(crate::text::tokens(&u.display_name));
+    t
+}

@@ -87,8 +87,14 @@ pub fn assert_not_found<T: std::fmt::Debug>(r: Result<T, StorageError>) {
     );
 }
 
+/// What a backend factory returns: the store and a future that cleans up after a passing test.
+pub type Made = (
+    Arc<dyn Store>,
+    std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+);
+
 /// Stamps one `#[tokio::test]` per conformance function for a backend. `$make` is an async
-/// fn `(Arc<ManualClock>) -> Option<Arc<dyn Store>>` (`None`: backend unavailable, skip).
+/// fn `(Arc<ManualClock>) -> Option<Made>` (`None`: backend unavailable, skip).
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:path; $($name:ident => $func:path),+ $(,)?) => {
@@ -96,8 +102,9 @@ macro_rules! conformance_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 let clock = std::sync::Arc::new(keel_storage::ManualClock::new($crate::suite::start()));
-                let Some(store) = $make(clock.clone()).await else { return };
+                let Some((store, cleanup)) = $make(clock.clone()).await else { return };
                 $func($crate::suite::Ctx { store, clock }).await;
+                cleanup.await;
             }
         )+
     };
@@ -121,6 +128,7 @@ macro_rules! all_conformance_tests {
             follows_idempotent_and_listed => $crate::suite::social::follows_idempotent_and_listed,
             likes_idempotent_and_counted => $crate::suite::social::likes_idempotent_and_counted,
             outbox_records_and_leases => $crate::suite::outbox_search::outbox_records_and_leases,
+            outbox_orders_per_aggregate => $crate::suite::outbox_search::outbox_orders_per_aggregate,
             search_posts_ranked => $crate::suite::outbox_search::search_posts_ranked,
             search_users_ranked => $crate::suite::outbox_search::search_users_ranked,
         );

@@ -102,6 +102,19 @@ pub async fn outbox_records_and_leases(cx: Ctx) {
 
     let lease = Duration::from_secs(30);
     let first = s.claim_outbox(5, lease).await.unwrap();
+    assert_eq!(first.len(), 5);
+    assert!(
+        first
+            .iter()
+            .all(|r| r.attempts == 1 && r.created_at.as_micros() > 0)
+    );
+    // Every later record belongs to an aggregate (ada, bob, the post) with a leased record:
+    // per-aggregate order holds them back.
+    assert!(s.claim_outbox(100, lease).await.unwrap().is_empty());
+    for r in &first {
+        assert!(s.mark_published(r.seq).await.unwrap());
+        assert!(!s.mark_published(r.seq).await.unwrap(), "idempotent");
+    }
     let second = s.claim_outbox(100, lease).await.unwrap();
     let events: Vec<Event> = first
         .iter()
@@ -111,27 +124,22 @@ pub async fn outbox_records_and_leases(cx: Ctx) {
     assert_eq!(events, expected);
     let seqs: Vec<i64> = first.iter().chain(&second).map(|r| r.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq order");
-    assert!(
-        first
-            .iter()
-            .all(|r| r.attempts == 1 && r.created_at.as_micros() > 0)
-    );
-    // Everything is leased: nothing more to claim until the lease runs out.
+    let ids: std::collections::HashSet<_> = first.iter().chain(&second).map(|r| r.id).collect();
+    assert_eq!(ids.len(), expected.len(), "event ids are unique");
     assert!(s.claim_outbox(100, lease).await.unwrap().is_empty());
-    for r in &first {
-        assert!(s.mark_published(r.seq).await.unwrap());
-        assert!(!s.mark_published(r.seq).await.unwrap(), "idempotent");
-    }
     assert_eq!(s.pending_outbox().await.unwrap(), second.len() as u64);
+
     // The relay that claimed `second` died: after the lease, the records come back.
     cx.clock.advance_micros(31_000_000);
     let again = s.claim_outbox(100, lease).await.unwrap();
-    assert_eq!(
-        again.iter().map(|r| r.seq).collect::<Vec<_>>(),
-        second.iter().map(|r| r.seq).collect::<Vec<_>>()
-    );
+    let seqs_of = |v: &[keel_storage::OutboxRecord]| v.iter().map(|r| r.seq).collect::<Vec<_>>();
+    assert_eq!(seqs_of(&again), seqs_of(&second));
     assert!(again.iter().all(|r| r.attempts == 2));
-    for r in &again {
+    // A failed publish gives records back at once.
+    s.release_outbox(&seqs_of(&again)).await.unwrap();
+    let released = s.claim_outbox(100, lease).await.unwrap();
+    assert_eq!(seqs_of(&released), seqs_of(&second));
+    for r in &released {
         s.mark_published(r.seq).await.unwrap();
     }
     assert_eq!(s.pending_outbox().await.unwrap(), 0);
@@ -140,6 +148,38 @@ pub async fn outbox_records_and_leases(cx: Ctx) {
         Err(keel_storage::StorageError::NotFound { .. })
     ));
     assert!(s.claim_outbox(0, lease).await.is_err());
+}
+
+pub async fn outbox_orders_per_aggregate(cx: Ctx) {
+    let s = &cx.store;
+    let ada = cx.user("ada").await;
+    let bob = cx.user("bob").await;
+    let lease = Duration::from_secs(10);
+    for r in s.claim_outbox(10, lease).await.unwrap() {
+        s.mark_published(r.seq).await.unwrap();
+    }
+    let a = cx.post(&ada, "a").await;
+    let b = cx.post(&bob, "b").await;
+    s.like(bob.id, a.id).await.unwrap();
+    s.like(ada.id, b.id).await.unwrap();
+    // Relay 1 takes a's creation; relay 2 may take b's events but not a's like.
+    let r1 = s.claim_outbox(1, lease).await.unwrap();
+    assert_eq!(r1[0].event.aggregate_id(), a.id.to_string());
+    let r2 = s.claim_outbox(10, lease).await.unwrap();
+    let aggs: Vec<String> = r2.iter().map(|r| r.event.aggregate_id()).collect();
+    assert_eq!(aggs, [b.id.to_string(), b.id.to_string()]);
+    s.mark_published(r1[0].seq).await.unwrap();
+    let r3 = s.claim_outbox(10, lease).await.unwrap();
+    assert_eq!(r3.len(), 1);
+    assert_eq!(
+        r3[0].event,
+        Event::Liked {
+            user: bob.id,
+            post: a.id
+        }
+    );
+    assert_eq!(r3[0].event.family(), "posts");
+    assert_eq!(r3[0].event.kind(), "Liked");
 }
 
 pub async fn search_posts_ranked(cx: Ctx) {

@@ -1,0 +1,118 @@
+//! The PostgreSQL backend: [`PgStore`] (feature `postgres`).
+//!
+//! Runtime sqlx queries (a clean clone builds without a database), embedded migrations applied
+//! on connect ([`schema`]), a connection pool, and an index for every query pattern. Each write
+//! is one transaction holding the row, its counters and its outbox event. Times and ids come
+//! from the injected clock, never from `now()`, so the backend orders exactly like
+//! [`MemoryStore`](crate::MemoryStore) driven by the same clock.
+//!
+//! Text search uses a `simple` (no stemming) `tsvector` over terms extracted by [`crate::text`],
+//! a GIN index and `ts_rank`.
+
+mod comments;
+pub(crate) mod error;
+mod outbox;
+mod posts;
+mod rows;
+pub mod schema;
+mod search;
+mod social;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
+
+use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::error::Result;
+use crate::event::Event;
+use crate::id::IdGenerator;
+use error::DbResultExt;
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Most pooled connections (default 10).
+    pub max_connections: u32,
+    /// How long to wait for a free connection before failing with `Unavailable` (default 5 s).
+    pub acquire_timeout: Duration,
+    /// The clock stamping rows and leases.
+    pub clock: Arc<dyn Clock>,
+    /// The id generator.
+    pub ids: Arc<IdGenerator>,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(IdGenerator::random()),
+        }
+    }
+}
+
+/// The PostgreSQL backend. Cheap to clone (clones share the pool).
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    ids: Arc<IdGenerator>,
+}
+
+impl PgStore {
+    /// Connects to `url` with default options and applies pending migrations.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached or a migration fails.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, PgOptions::default()).await
+    }
+
+    /// Connects to `url` with `options` and applies pending migrations.
+    ///
+    /// # Errors
+    /// `Unavailable` when the database cannot be reached or a migration fails.
+    pub async fn connect_with(url: &str, options: PgOptions) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect(url)
+            .await
+            .db()?;
+        Self::from_pool(pool, options.clock, options.ids).await
+    }
+
+    /// Wraps an existing pool and applies pending migrations.
+    ///
+    /// # Errors
+    /// `Unavailable` when a migration fails.
+    pub async fn from_pool(
+        pool: PgPool,
+        clock: Arc<dyn Clock>,
+        ids: Arc<IdGenerator>,
+    ) -> Result<Self> {
+        schema::migrate(&pool).await?;
+        Ok(Self { pool, clock, ids })
+    }
+
+    /// The connection pool (for the caller's own transactions).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Appends `event` to the outbox on `conn`, which should be inside the caller's transaction
+    /// so the event commits with the change; returns its `seq`.
+    ///
+    /// # Errors
+    /// `Unavailable` when the insert fails.
+    pub async fn append_event(&self, conn: &mut PgConnection, event: &Event) -> Result<i64> {
+        outbox::append(conn, self.clock.now(), &self.ids, event).await
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
