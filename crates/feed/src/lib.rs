@@ -1,15 +1,105 @@
 //! # keel-feed
 //!
-//! Feeds: fan-out on write, on read and hybrid, capped timelines, ranking, on memory and Redis.
+//! The home timeline of a social service: when someone posts, their followers see it quickly,
+//! and reading stays cheap even when an author has millions of followers. Delivery is fan-out
+//! on write (push), on read (pull) or hybrid (authors above a follower threshold are pulled and
+//! merged with the pushed timeline, as Twitter described for celebrity accounts), chosen by
+//! configuration and invisible to callers.
 //!
-//! This crate is being built; its issue lists what it will hold. Nothing here pretends to work
-//! yet: the public API is empty until the first real module lands.
+//! ```
+//! use std::sync::Arc;
+//! use keel_feed::{
+//!     FeedEngine, MemoryGraph, MemoryPosts, MemoryStore, Post, PostId, ReadRequest, Score,
+//!     Strategy, UserId, Visibility,
+//! };
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let graph = Arc::new(MemoryGraph::new());
+//! let posts = Arc::new(MemoryPosts::new());
+//! let engine = FeedEngine::builder(graph.clone(), posts.clone(), Arc::new(MemoryStore::new()))
+//!     .strategy(Strategy::Hybrid { threshold: 10_000 })
+//!     .build()?;
+//!
+//! let (alice, bob) = (UserId(1), UserId(2));
+//! graph.add(bob, alice);
+//! engine.read(&ReadRequest::first(bob, 20)).await?; // builds bob's timeline
+//!
+//! let post = Post {
+//!     id: PostId(100),
+//!     author: alice,
+//!     score: Score::from_parts(1_767_225_600_000, 0)?, // 2026-01-01, sequence 0
+//!     visibility: Visibility::Public,
+//! };
+//! posts.insert(post);
+//! engine.publish(&post).await?;
+//!
+//! let page = engine.read(&ReadRequest::first(bob, 20)).await?;
+//! assert_eq!(page.entries.first().map(|e| e.post()), Some(PostId(100)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Layout
-//! Filled as modules land, one line per module.
+//! - [`model`]: users, posts, visibility, timeline entries and their positions.
+//! - [`score`]: the 53-bit score (milliseconds and sequence) that Redis doubles keep exact.
+//! - [`clock`]: the injected clock ([`SystemClock`], [`ManualClock`] for tests).
+//! - [`graph`]: the [`FollowGraph`] trait the engine reads followers through, and [`MemoryGraph`].
+//! - [`source`]: the [`PostSource`] trait for authors' recent posts, and [`MemoryPosts`].
+//! - [`store`]: the [`TimelineStore`] trait, [`MemoryStore`] and (feature `redis`) `RedisStore`.
+//! - [`config`]: [`Strategy`] and [`FeedConfig`] (cap, chunk size, inactivity, backfill).
+//! - [`engine`]: [`FeedEngine`]: publish, delete, follow, unfollow, regenerate, read.
+//! - [`merge`]: the k-way heap merge of fan-out on read.
+//! - `pool` (feature `tokio`): `FanoutPool`, bounded workers with backpressure and clean stop.
+//! - [`metrics`]: the names of the metrics emitted through the `metrics` facade.
+//!
+//! # Guarantees
+//! - Deliveries are idempotent: publishing or delivering a post twice keeps one entry.
+//! - A deleted post is tombstoned before it is removed, so no late delivery, backfill or
+//!   rebuild brings it back, and the rest of its fan-out is cancelled chunk by chunk.
+//! - Fan-out writes, then re-checks the graph, so a post of an author unfollowed meanwhile
+//!   does not stay behind.
+//! - Timelines are capped (trimmed on insert); a reader who scrolls past the cap continues
+//!   into the pull path with the same cursor position.
+//! - Followers inactive for [`FeedConfig::inactive_after_ms`] are skipped at fan-out; their
+//!   timeline is rebuilt on their next read ([`FeedPage::regenerating`] says so meanwhile).
 //!
 //! # Features
 //! | feature | enables | default |
 //! |---|---|---|
-//! | `tokio` | asynchronous fan-out workers | no |
-//! | `redis` | timelines in Redis sorted sets | no |
+//! | `tokio` | asynchronous fan-out worker pool | no |
+//! | `redis` | timelines in Redis sorted sets (`RedisStore`) | no |
+//!
+//! The bridge implementing [`FollowGraph`] and [`PostSource`] over keel-storage (feature
+//! `storage`) is not written yet.
+
+pub mod clock;
+pub mod config;
+pub mod engine;
+mod error;
+pub mod graph;
+pub mod merge;
+pub mod metrics;
+pub mod model;
+#[cfg(feature = "tokio")]
+pub mod pool;
+pub mod score;
+pub mod source;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{FeedConfig, Strategy};
+pub use engine::{
+    FeedEngine, FeedEngineBuilder, FeedPage, PublishReport, ReadFilter, ReadRequest, Route,
+};
+pub use error::{FeedError, Result};
+pub use graph::{FollowGraph, MemoryGraph};
+pub use model::{Position, Post, PostId, TimelineEntry, UserId, Visibility};
+#[cfg(feature = "tokio")]
+pub use pool::{FanoutPool, Submit};
+pub use score::Score;
+pub use source::{MemoryPosts, PostSource};
+pub use store::memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use store::redis::RedisStore;
+pub use store::{DeliverOptions, Delivery, TimelineSlice, TimelineStore};

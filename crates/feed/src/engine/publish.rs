@@ -1,0 +1,157 @@
+//! Publishing: the author's own timeline, then push (chunked fan-out) or pull.
+
+use super::FeedEngine;
+use crate::error::Result;
+use crate::metrics as m;
+use crate::model::{Post, TimelineEntry, UserId, Visibility};
+use crate::store::{DeliverOptions, Delivery};
+
+/// How a post was routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Route {
+    /// Written to the followers' timelines.
+    Pushed,
+    /// Left for readers to pull (fan-out on read, or an author above the hybrid threshold).
+    Pulled,
+    /// A private post: only the author's own timeline.
+    Private,
+}
+
+/// What publishing a post did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishReport {
+    /// The route taken.
+    pub route: Route,
+    /// Timelines written (absent, inactive and repeated deliveries are not counted).
+    pub delivered: usize,
+    /// Follower chunks processed.
+    pub chunks: usize,
+    /// The post was deleted while fanning out: the remaining chunks were cancelled.
+    pub cancelled: bool,
+}
+
+impl FeedEngine {
+    /// Publishes `post`, already stored in the post source: writes it to the author's own
+    /// timeline, then pushes it to followers or leaves it to be pulled, as the strategy says.
+    /// Publishing the same post again writes nothing new (deliveries are idempotent).
+    ///
+    /// This runs the fan-out to completion; the `tokio` feature's
+    /// [`FanoutPool`](crate::FanoutPool) runs it in the background instead.
+    ///
+    /// # Errors
+    /// A graph, source or store error; a fan-out stopped by an error may be re-run safely.
+    pub async fn publish(&self, post: &Post) -> Result<PublishReport> {
+        self.publish_since(post, self.clock.now_ms()).await
+    }
+
+    pub(crate) async fn publish_since(
+        &self,
+        post: &Post,
+        started_ms: u64,
+    ) -> Result<PublishReport> {
+        let entry = post.entry();
+        self.store
+            .insert(post.author, &[entry], self.config.cap)
+            .await?;
+        let mut report = PublishReport {
+            route: Route::Private,
+            delivered: 0,
+            chunks: 0,
+            cancelled: false,
+        };
+        if post.visibility == Visibility::Private {
+            return Ok(report);
+        }
+        let (pulled, before) = self.classify(post.author).await?;
+        if before == Some(true) && !pulled {
+            self.backfill_followers(post.author).await?;
+        }
+        if pulled {
+            report.route = Route::Pulled;
+        } else {
+            report.route = Route::Pushed;
+            self.fan_out(entry, &mut report).await?;
+        }
+        let now = self.clock.now_ms();
+        m::delivery_completed(now.saturating_sub(started_ms));
+        Ok(report)
+    }
+
+    /// Delivers `entry` to every active follower, one chunk at a time.
+    async fn fan_out(&self, entry: TimelineEntry, report: &mut PublishReport) -> Result<()> {
+        let opts = DeliverOptions {
+            cap: self.config.cap,
+            active_since_ms: self
+                .clock
+                .now_ms()
+                .saturating_sub(self.config.inactive_after_ms),
+        };
+        let author = entry.author;
+        let mut after: Option<UserId> = None;
+        loop {
+            let chunk = self
+                .graph
+                .followers(author, after, self.config.chunk_size)
+                .await?;
+            if chunk.is_empty() {
+                break;
+            }
+            report.chunks += 1;
+            match self.store.deliver(&chunk, entry, opts).await? {
+                Delivery::Tombstoned => {
+                    report.cancelled = true;
+                    m::fanout_cancelled();
+                    break;
+                }
+                Delivery::Delivered(n) => {
+                    report.delivered += n;
+                    m::delivered(n);
+                }
+            }
+            // Write, then re-check: an unfollow that raced this chunk either is seen here or
+            // runs its own removal after our write, so no entry of an unfollowed author stays.
+            for gone in self.graph.not_following(author, &chunk).await? {
+                self.store.remove(gone, &[entry]).await?;
+            }
+            if chunk.len() < self.config.chunk_size {
+                break;
+            }
+            after = chunk.last().copied();
+        }
+        Ok(())
+    }
+
+    /// Copies `author`'s recent posts into every follower's timeline: for an author who fell
+    /// below the hybrid threshold, whose earlier posts were pulled and never pushed.
+    pub(crate) async fn backfill_followers(&self, author: UserId) -> Result<()> {
+        let entries: Vec<TimelineEntry> = self
+            .posts
+            .recent_posts(author, None, self.config.backfill_per_author)
+            .await?
+            .iter()
+            .filter(|p| p.visibility != Visibility::Private)
+            .map(Post::entry)
+            .collect();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut after = None;
+        loop {
+            let chunk = self
+                .graph
+                .followers(author, after, self.config.chunk_size)
+                .await?;
+            for &f in &chunk {
+                self.store.insert(f, &entries, self.config.cap).await?;
+            }
+            for gone in self.graph.not_following(author, &chunk).await? {
+                self.store.remove(gone, &entries).await?;
+            }
+            if chunk.len() < self.config.chunk_size {
+                return Ok(());
+            }
+            after = chunk.last().copied();
+        }
+    }
+}

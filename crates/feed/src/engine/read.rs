@@ -1,0 +1,214 @@
+//! Reading a page: the stored timeline, merged with pulled authors, continued into the pull
+//! path past the capped end.
+
+use super::FeedEngine;
+use super::lifecycle::visible_to;
+use crate::config::Strategy;
+use crate::error::Result;
+use crate::merge::merge_newest;
+use crate::model::{Position, TimelineEntry, UserId};
+
+/// At most this many refills when the filter hides entries, so one read stays bounded.
+const MAX_ROUNDS: usize = 8;
+/// A read marks its owner active at most this often (milliseconds).
+const TOUCH_EVERY_MS: u64 = 60_000;
+
+/// A page request: whose timeline, from where, how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadRequest {
+    /// The reader.
+    pub user: UserId,
+    /// Entries strictly older than this position (the `next` of the previous page); `None`
+    /// for the newest page.
+    pub before: Option<Position>,
+    /// Entries wanted (clamped to `1..=max_page`).
+    pub limit: usize,
+}
+
+impl ReadRequest {
+    /// The newest page of `limit` entries of `user`'s timeline.
+    pub fn first(user: UserId, limit: usize) -> Self {
+        Self {
+            user,
+            before: None,
+            limit,
+        }
+    }
+}
+
+/// One page of a timeline, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedPage {
+    /// The entries.
+    pub entries: Vec<TimelineEntry>,
+    /// Where the next page starts (`ReadRequest::before`); `None` at the end of history.
+    /// Positions are keyset positions, so the next page is stable while new posts arrive.
+    pub next: Option<Position>,
+    /// The stored timeline was missing or stale: this page was merged from the follow graph
+    /// while the timeline is rebuilt (a server may answer HTTP 206, as Mastodon does).
+    pub regenerating: bool,
+}
+
+enum Mode {
+    Stored,
+    Pull,
+}
+
+impl FeedEngine {
+    /// Reads one page of `req.user`'s home timeline.
+    ///
+    /// # Errors
+    /// A graph, source or store error.
+    pub async fn read(&self, req: &ReadRequest) -> Result<FeedPage> {
+        let limit = req.limit.clamp(1, self.config.max_page);
+        let user = req.user;
+        let mut regenerating = false;
+        let mut mode = if matches!(self.config.strategy, Strategy::Pull) {
+            Mode::Pull
+        } else if self.is_regenerating(user) {
+            regenerating = true;
+            Mode::Pull
+        } else {
+            Mode::Stored
+        };
+        let mut out: Vec<TimelineEntry> = Vec::with_capacity(limit);
+        let mut cursor = req.before;
+        let mut exhausted = false;
+        for _ in 0..MAX_ROUNDS {
+            let want = limit - out.len();
+            let batch = match mode {
+                Mode::Stored => match self.stored_batch(user, cursor, want).await? {
+                    Some(b) => b,
+                    None => {
+                        regenerating = true;
+                        mode = Mode::Pull;
+                        self.pull_batch(user, cursor, want).await?
+                    }
+                },
+                Mode::Pull => self.pull_batch(user, cursor, want).await?,
+            };
+            exhausted = batch.len() < want;
+            for e in &batch {
+                cursor = Some(e.position);
+                if self.filter.as_ref().is_none_or(|f| f.allows(user, e)) {
+                    out.push(*e);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+            if out.len() == limit || exhausted {
+                break;
+            }
+        }
+        let next = if out.len() == limit {
+            out.last().map(|e| e.position)
+        } else if exhausted {
+            None
+        } else {
+            cursor
+        };
+        if regenerating && !self.is_regenerating(user) {
+            self.schedule_regeneration(user).await?;
+        }
+        Ok(FeedPage {
+            entries: out,
+            next,
+            regenerating,
+        })
+    }
+
+    async fn schedule_regeneration(&self, user: UserId) -> Result<()> {
+        // Marked before scheduling, so readers see it at once; the rebuild clears it.
+        self.regenerating.lock().insert(user);
+        let scheduled = self
+            .scheduler
+            .read()
+            .as_ref()
+            .is_some_and(|schedule| schedule(user));
+        if !scheduled {
+            self.regenerate(user).await?;
+        }
+        Ok(())
+    }
+
+    /// Up to `n` entries from the stored timeline (merged with pulled authors under hybrid,
+    /// continued by the pull path past its end); `None` when the timeline must be rebuilt.
+    async fn stored_batch(
+        &self,
+        user: UserId,
+        before: Option<Position>,
+        n: usize,
+    ) -> Result<Option<Vec<TimelineEntry>>> {
+        let now = self.clock.now_ms();
+        let Some(slice) = self.store.page(user, before, n).await? else {
+            return Ok(None);
+        };
+        if slice.last_active_ms < now.saturating_sub(self.config.inactive_after_ms) {
+            return Ok(None);
+        }
+        if now.saturating_sub(slice.last_active_ms) >= TOUCH_EVERY_MS {
+            self.store.touch(user, now).await?;
+        }
+        let stored_exhausted = slice.entries.len() < n;
+        let boundary = slice.entries.last().map(|e| e.position).or(before);
+        let mut lists = vec![slice.entries];
+        if matches!(self.config.strategy, Strategy::Hybrid { .. }) {
+            for a in self.followees_and_self(user).await? {
+                if a != user && self.is_pulled(a).await? {
+                    lists.push(self.pulled(a, user, before, n).await?);
+                }
+            }
+        }
+        if stored_exhausted {
+            // Past the capped end (or the true end) of the stored timeline: the same position
+            // continues into the pull path, so history does not stop at the cap.
+            lists.push(self.pull_batch(user, boundary, n).await?);
+        }
+        Ok(Some(merge_newest(&lists, n)))
+    }
+
+    /// Up to `n` entries merged from every followee's (and the reader's own) recent posts.
+    async fn pull_batch(
+        &self,
+        user: UserId,
+        before: Option<Position>,
+        n: usize,
+    ) -> Result<Vec<TimelineEntry>> {
+        let authors = self.followees_and_self(user).await?;
+        let mut lists = Vec::with_capacity(authors.len());
+        for a in authors {
+            lists.push(self.pulled(a, user, before, n).await?);
+        }
+        Ok(merge_newest(&lists, n))
+    }
+
+    /// `author`'s newest `n` posts older than `before` that `reader` may see.
+    pub(super) async fn pulled(
+        &self,
+        author: UserId,
+        reader: UserId,
+        mut before: Option<Position>,
+        n: usize,
+    ) -> Result<Vec<TimelineEntry>> {
+        let mut out = Vec::with_capacity(n);
+        // Hidden posts (another author's private ones) are skipped by asking again from the
+        // last post seen, so they cannot end a page early.
+        loop {
+            let posts = self.posts.recent_posts(author, before, n).await?;
+            let short = posts.len() < n;
+            for p in &posts {
+                if visible_to(p, reader) {
+                    out.push(p.entry());
+                    if out.len() == n {
+                        return Ok(out);
+                    }
+                }
+            }
+            match posts.last() {
+                Some(p) if !short => before = Some(p.entry().position),
+                _ => return Ok(out),
+            }
+        }
+    }
+}

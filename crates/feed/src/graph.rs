@@ -1,0 +1,172 @@
+//! The follow graph the engine reads through, and a small in-memory implementation.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
+
+use async_trait::async_trait;
+use parking_lot::RwLock;
+
+use crate::error::Result;
+use crate::model::UserId;
+
+/// Who follows whom. The caller owns the graph: it records a follow, then tells the engine
+/// ([`FeedEngine::follow`](crate::FeedEngine::follow)).
+///
+/// Lists are paginated by user id: each call returns up to `limit` ids in ascending order,
+/// strictly after `after`; the caller continues from the last id until a short page.
+#[async_trait]
+pub trait FollowGraph: Send + Sync + std::fmt::Debug {
+    /// Followers of `author`, ascending, strictly after `after`, at most `limit`.
+    async fn followers(
+        &self,
+        author: UserId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>>;
+
+    /// Users `user` follows, ascending, strictly after `after`, at most `limit`.
+    async fn followees(
+        &self,
+        user: UserId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>>;
+
+    /// How many followers `author` has.
+    async fn follower_count(&self, author: UserId) -> Result<u64>;
+
+    /// Whether `follower` follows `author`.
+    async fn is_following(&self, follower: UserId, author: UserId) -> Result<bool>;
+
+    /// The users among `candidates` that do not follow `author` (any more).
+    ///
+    /// The engine calls this after delivering a chunk, to undo deliveries that raced an
+    /// unfollow. The default asks [`is_following`](Self::is_following) once per candidate;
+    /// backends should answer in one query.
+    async fn not_following(&self, author: UserId, candidates: &[UserId]) -> Result<Vec<UserId>> {
+        let mut gone = Vec::new();
+        for &c in candidates {
+            if !self.is_following(c, author).await? {
+                gone.push(c);
+            }
+        }
+        Ok(gone)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Edges {
+    followers: HashMap<UserId, BTreeSet<UserId>>,
+    followees: HashMap<UserId, BTreeSet<UserId>>,
+}
+
+/// A follow graph in memory, for tests, benches and small deployments.
+#[derive(Debug, Default)]
+pub struct MemoryGraph {
+    edges: RwLock<Edges>,
+}
+
+fn page(set: Option<&BTreeSet<UserId>>, after: Option<UserId>, limit: usize) -> Vec<UserId> {
+    let Some(set) = set else { return Vec::new() };
+    let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+    set.range((lower, Bound::Unbounded))
+        .take(limit)
+        .copied()
+        .collect()
+}
+
+impl MemoryGraph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `follower` follows `author`. Returns `false` when it already did.
+    pub fn add(&self, follower: UserId, author: UserId) -> bool {
+        let mut e = self.edges.write();
+        let added = e.followers.entry(author).or_default().insert(follower);
+        e.followees.entry(follower).or_default().insert(author);
+        added
+    }
+
+    /// Records that `follower` no longer follows `author`. Returns `false` when it did not.
+    pub fn remove(&self, follower: UserId, author: UserId) -> bool {
+        let mut e = self.edges.write();
+        let removed = e
+            .followers
+            .get_mut(&author)
+            .is_some_and(|s| s.remove(&follower));
+        if let Some(s) = e.followees.get_mut(&follower) {
+            s.remove(&author);
+        }
+        removed
+    }
+
+    /// Whether `follower` follows `author` (without going through the async trait).
+    pub fn follows(&self, follower: UserId, author: UserId) -> bool {
+        self.edges
+            .read()
+            .followers
+            .get(&author)
+            .is_some_and(|s| s.contains(&follower))
+    }
+
+    /// Adds `count` followers to `author` at once, with ids `first..first + count` (for benches).
+    pub fn add_many(&self, author: UserId, first: u64, count: u64) {
+        let mut e = self.edges.write();
+        let set = e.followers.entry(author).or_default();
+        set.extend((first..first.saturating_add(count)).map(UserId));
+        for f in first..first.saturating_add(count) {
+            e.followees.entry(UserId(f)).or_default().insert(author);
+        }
+    }
+}
+
+#[async_trait]
+impl FollowGraph for MemoryGraph {
+    async fn followers(
+        &self,
+        author: UserId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>> {
+        Ok(page(self.edges.read().followers.get(&author), after, limit))
+    }
+
+    async fn followees(
+        &self,
+        user: UserId,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<UserId>> {
+        Ok(page(self.edges.read().followees.get(&user), after, limit))
+    }
+
+    async fn follower_count(&self, author: UserId) -> Result<u64> {
+        Ok(self
+            .edges
+            .read()
+            .followers
+            .get(&author)
+            .map_or(0, |s| s.len() as u64))
+    }
+
+    async fn is_following(&self, follower: UserId, author: UserId) -> Result<bool> {
+        Ok(self
+            .edges
+            .read()
+            .followers
+            .get(&author)
+            .is_some_and(|s| s.contains(&follower)))
+    }
+
+    async fn not_following(&self, author: UserId, candidates: &[UserId]) -> Result<Vec<UserId>> {
+        let e = self.edges.read();
+        let set = e.followers.get(&author);
+        Ok(candidates
+            .iter()
+            .filter(|c| !set.is_some_and(|s| s.contains(c)))
+            .copied()
+            .collect())
+    }
+}

@@ -1,0 +1,394 @@
+//! Timelines in Redis: one sorted set per user, capped and trimmed on insert.
+//!
+//! # Keys
+//! - `{prefix}tl:{user}`: the timeline. Members are `{post:016x}{author:016x}` (so equal
+//!   scores order by post id, as in memory); scores are [`Score`]s, exact because below 2^53.
+//!   One sentinel member `~` with score `-(last active ms * 2 + partial) - 1` marks the
+//!   timeline as built and records its owner's activity and whether it is partial; it always
+//!   sorts first and is never returned.
+//! - `{prefix}tomb:{post}`: a tombstone, with a time to live (default 7 days).
+//!
+//! Fan-out writes run as one Lua script per chunk of followers (existence, activity and
+//! tombstone checks, `ZADD`, trim), so a chunk is atomic with respect to a delete. Keys of one
+//! chunk must live on one node: use a single Redis (or Redis Cluster hash tags in the prefix).
+
+use async_trait::async_trait;
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script};
+
+use super::{DeliverOptions, Delivery, TimelineSlice, TimelineStore};
+use crate::error::{FeedError, Result};
+use crate::model::{Position, PostId, TimelineEntry, UserId};
+use crate::score::Score;
+
+const SENTINEL: &str = "~";
+
+/// Shared Lua helpers: the sentinel's score is `-(active_ms * 2 + partial) - 1`.
+const STATE_FNS: &str = r"
+local function state(k)
+  local s = redis.call('ZSCORE', k, '~')
+  if not s then return nil, nil end
+  local v = -tonumber(s) - 1
+  local p = v % 2
+  return (v - p) / 2, p
+end
+local function set_state(k, active, partial)
+  redis.call('ZADD', k, -(active * 2 + partial) - 1, '~')
+end
+";
+
+/// Fan-out: KEYS = tombstone, timelines...; ARGV = score, member, cap, active since (ms).
+/// Returns -1 when tombstoned, else the number of timelines that gained the entry.
+const DELIVER: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local score, member = ARGV[1], ARGV[2]
+local cap, since = tonumber(ARGV[3]), tonumber(ARGV[4])
+local n = 0
+for i = 2, #KEYS do
+  local k = KEYS[i]
+  local active, partial = state(k)
+  if active and active >= since then
+    local added = redis.call('ZADD', k, score, member)
+    if added == 1 then
+      local c = redis.call('ZCARD', k)
+      if c > cap + 1 or partial == 1 then
+        if c > 2 and redis.call('ZRANK', k, member) == 1 then
+          -- Older than every kept entry: trimmed at once, or a gap in a partial timeline.
+          redis.call('ZREM', k, member)
+          added = 0
+          if partial == 0 then set_state(k, active, 1) end
+        elseif c > cap + 1 then
+          redis.call('ZREMRANGEBYRANK', k, 1, c - cap - 1)
+          if partial == 0 then set_state(k, active, 1) end
+        end
+      end
+    end
+    n = n + added
+  end
+end
+return n
+";
+
+/// Backfill: KEYS = timeline, tombstones...; ARGV = cap, then score and member per tombstone.
+/// Returns the number of entries added and kept; 0 when the timeline is missing.
+const INSERT: &str = r"
+local k = KEYS[1]
+local active, partial = state(k)
+if not active then return 0 end
+local cap = tonumber(ARGV[1])
+local oldest_s, oldest_m
+if partial == 1 then
+  local o = redis.call('ZRANGE', k, 1, 1, 'WITHSCORES')
+  if #o == 0 then return 0 end
+  oldest_m, oldest_s = o[1], tonumber(o[2])
+end
+local added = {}
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    local sc, m = tonumber(ARGV[2 * i - 2]), ARGV[2 * i - 1]
+    if partial == 0 or sc > oldest_s or (sc == oldest_s and m > oldest_m) then
+      if redis.call('ZADD', k, sc, m) == 1 then added[#added + 1] = m end
+    end
+  end
+end
+local c = redis.call('ZCARD', k)
+if c > cap + 1 then
+  redis.call('ZREMRANGEBYRANK', k, 1, c - cap - 1)
+  if partial == 0 then set_state(k, active, 1) end
+end
+local n = 0
+for _, m in ipairs(added) do
+  if redis.call('ZSCORE', k, m) then n = n + 1 end
+end
+return n
+";
+
+/// Activity and flags: KEYS = timeline; ARGV = mode (create, touch, partial), now (ms).
+const STATE: &str = r"
+local k, mode, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local active, partial = state(k)
+if not active then
+  if mode == 'create' then set_state(k, now, 0) end
+  return 0
+end
+if mode == 'partial' then partial = 1 end
+if now > active then active = now end
+set_state(k, active, partial)
+return 1
+";
+
+/// Timelines in Redis sorted sets (feature `redis`).
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    tombstone_ttl_secs: u64,
+    deliver: Script,
+    insert: Script,
+    state: Script,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("tombstone_ttl_secs", &self.tombstone_ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+fn store_err(e: &redis::RedisError) -> FeedError {
+    FeedError::Store(e.to_string())
+}
+
+fn member(e: &TimelineEntry) -> String {
+    format!("{:016x}{:016x}", e.post().0, e.author.0)
+}
+
+fn parse_member(m: &str, score: f64) -> Result<TimelineEntry> {
+    let bad = || {
+        FeedError::Corrupt(format!(
+            "timeline member {m:?} was not written by keel-feed"
+        ))
+    };
+    let (post, author) = (m.get(..16).ok_or_else(bad)?, m.get(16..).ok_or_else(bad)?);
+    let post = u64::from_str_radix(post, 16).map_err(|_| bad())?;
+    let author = u64::from_str_radix(author, 16).map_err(|_| bad())?;
+    Ok(TimelineEntry {
+        position: Position {
+            score: Score::from_f64(score)?,
+            post: PostId(post),
+        },
+        author: UserId(author),
+    })
+}
+
+impl RedisStore {
+    /// A store over an open connection; every key starts with `prefix` (e.g. `"feed:"`).
+    pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+        Self {
+            conn,
+            prefix: prefix.into(),
+            tombstone_ttl_secs: 7 * 24 * 3600,
+            deliver: Script::new(&format!("{STATE_FNS}{DELIVER}")),
+            insert: Script::new(&format!("{STATE_FNS}{INSERT}")),
+            state: Script::new(&format!("{STATE_FNS}{STATE}")),
+        }
+    }
+
+    /// Connects to `url` (`redis://host:port/db`).
+    ///
+    /// # Errors
+    /// [`FeedError::Store`] when the URL is invalid or the server does not answer.
+    pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self> {
+        let client = redis::Client::open(url).map_err(|e| store_err(&e))?;
+        let conn = ConnectionManager::new(client)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(Self::new(conn, prefix))
+    }
+
+    /// Sets how long tombstones live (default 7 days): longer than any fan-out or redelivery.
+    pub fn with_tombstone_ttl_secs(mut self, secs: u64) -> Self {
+        self.tombstone_ttl_secs = secs.max(1);
+        self
+    }
+
+    /// The key of `user`'s timeline.
+    pub fn timeline_key(&self, user: UserId) -> String {
+        format!("{}tl:{}", self.prefix, user.0)
+    }
+
+    fn tomb_key(&self, post: PostId) -> String {
+        format!("{}tomb:{}", self.prefix, post.0)
+    }
+
+    async fn set_state(&self, user: UserId, mode: &str, now_ms: u64) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .state
+            .key(self.timeline_key(user))
+            .arg(mode)
+            .arg(now_ms.min(crate::score::MAX_SCORE >> 1))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    /// The connection, for callers who share it (the leaderboard, say).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
+
+#[async_trait]
+impl TimelineStore for RedisStore {
+    async fn deliver(
+        &self,
+        users: &[UserId],
+        entry: TimelineEntry,
+        opts: DeliverOptions,
+    ) -> Result<Delivery> {
+        if users.is_empty() {
+            return Ok(Delivery::Delivered(0));
+        }
+        let mut inv = self.deliver.prepare_invoke();
+        inv.key(self.tomb_key(entry.post()));
+        for &u in users {
+            inv.key(self.timeline_key(u));
+        }
+        inv.arg(entry.position.score.raw())
+            .arg(member(&entry))
+            .arg(opts.cap)
+            .arg(opts.active_since_ms);
+        let mut conn = self.conn.clone();
+        let n: i64 = inv
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(match usize::try_from(n) {
+            Ok(n) => Delivery::Delivered(n),
+            Err(_) => Delivery::Tombstoned,
+        })
+    }
+
+    async fn insert(&self, user: UserId, entries: &[TimelineEntry], cap: usize) -> Result<usize> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let mut inv = self.insert.prepare_invoke();
+        inv.key(self.timeline_key(user));
+        inv.arg(cap);
+        for e in entries {
+            inv.key(self.tomb_key(e.post()));
+            inv.arg(e.position.score.raw()).arg(member(e));
+        }
+        let mut conn = self.conn.clone();
+        let n: i64 = inv
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    async fn remove(&self, user: UserId, entries: &[TimelineEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let members: Vec<String> = entries.iter().map(member).collect();
+        let mut conn = self.conn.clone();
+        let _: i64 = conn
+            .zrem(self.timeline_key(user), members)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    async fn remove_from_many(&self, users: &[UserId], entry: TimelineEntry) -> Result<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let m = member(&entry);
+        let mut pipe = redis::pipe();
+        for &u in users {
+            pipe.zrem(self.timeline_key(u), &m).ignore();
+        }
+        let mut conn = self.conn.clone();
+        let () = pipe
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    async fn page(
+        &self,
+        user: UserId,
+        before: Option<Position>,
+        limit: usize,
+    ) -> Result<Option<TimelineSlice>> {
+        let key = self.timeline_key(user);
+        let mut conn = self.conn.clone();
+        let max = before.map_or_else(|| "+inf".to_owned(), |b| b.score.raw().to_string());
+        let mut entries = Vec::with_capacity(limit);
+        let mut offset = 0usize;
+        // Fetch a little more than asked: entries that share the cursor's score and sort at or
+        // after it are skipped, and a few of them may come first.
+        let batch = limit + 8;
+        let mut last_active_ms;
+        loop {
+            let (sentinel, raw): (Option<f64>, Vec<(String, f64)>) = redis::pipe()
+                .zscore(&key, SENTINEL)
+                .zrevrangebyscore_limit_withscores(&key, &max, 0, offset as isize, batch as isize)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| store_err(&e))?;
+            let Some(s) = sentinel else { return Ok(None) };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            {
+                last_active_ms = ((-s - 1.0).max(0.0) as u64) >> 1;
+            }
+            let full = raw.len() == batch;
+            offset += raw.len();
+            for (m, score) in raw {
+                let e = parse_member(&m, score)?;
+                if before.is_none_or(|b| e.position < b) {
+                    entries.push(e);
+                    if entries.len() == limit {
+                        break;
+                    }
+                }
+            }
+            if entries.len() == limit || !full {
+                break;
+            }
+        }
+        Ok(Some(TimelineSlice {
+            entries,
+            last_active_ms,
+        }))
+    }
+
+    async fn create(&self, user: UserId, now_ms: u64) -> Result<()> {
+        self.set_state(user, "create", now_ms).await
+    }
+
+    async fn touch(&self, user: UserId, now_ms: u64) -> Result<()> {
+        self.set_state(user, "touch", now_ms).await
+    }
+
+    async fn mark_partial(&self, user: UserId) -> Result<()> {
+        self.set_state(user, "partial", 0).await
+    }
+
+    async fn evict(&self, user: UserId) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn
+            .del(self.timeline_key(user))
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    async fn tombstone(&self, post: PostId) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let () = conn
+            .set_ex(self.tomb_key(post), 1, self.tombstone_ttl_secs)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    async fn is_tombstoned(&self, post: PostId) -> Result<bool> {
+        let mut conn = self.conn.clone();
+        conn.exists(self.tomb_key(post))
+            .await
+            .map_err(|e| store_err(&e))
+    }
+}

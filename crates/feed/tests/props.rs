@@ -1,0 +1,136 @@
+//! Property tests: scores, the merge, and push = pull = hybrid on random histories.
+
+use std::collections::BTreeSet;
+
+use keel_feed::merge::merge_newest;
+use keel_feed::score::{MAX_SEQUENCE, SCORE_EPOCH_MS};
+use keel_feed::{Position, PostId, Score, Strategy as Delivery, TimelineEntry, UserId};
+use proptest::prelude::*;
+
+use crate::common::{Fx, config, memory, post};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn scores_round_trip_and_order_like_time_then_sequence(
+        a in (0u64..(1 << 43), 0..=MAX_SEQUENCE),
+        b in (0u64..(1 << 43), 0..=MAX_SEQUENCE),
+    ) {
+        let sa = Score::from_parts(SCORE_EPOCH_MS + a.0, a.1).unwrap();
+        let sb = Score::from_parts(SCORE_EPOCH_MS + b.0, b.1).unwrap();
+        prop_assert_eq!(sa.unix_ms(), SCORE_EPOCH_MS + a.0);
+        prop_assert_eq!(sa.sequence(), a.1);
+        prop_assert_eq!(sa.cmp(&sb), a.cmp(&b));
+        // Exact through a double, as Redis stores it.
+        prop_assert_eq!(Score::from_f64(sa.as_f64()).unwrap(), sa);
+        prop_assert_eq!(sa.as_f64().total_cmp(&sb.as_f64()), a.cmp(&b));
+    }
+
+    #[test]
+    fn merge_equals_sort_of_union(
+        lists in prop::collection::vec(prop::collection::btree_set(0u64..200, 0..20), 0..8),
+        limit in 0usize..60,
+    ) {
+        let lists: Vec<Vec<TimelineEntry>> = lists
+            .iter()
+            .map(|l| l.iter().rev().map(|&p| TimelineEntry {
+                position: Position { score: Score::from_raw(p / 3).unwrap(), post: PostId(p) },
+                author: UserId(0),
+            }).collect())
+            .collect();
+        let merged = merge_newest(&lists, limit);
+        let mut all: Vec<TimelineEntry> = lists.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        all.reverse();
+        all.truncate(limit);
+        prop_assert_eq!(merged, all);
+    }
+}
+
+#[test]
+fn out_of_range_scores_are_errors() {
+    assert!(Score::from_parts(SCORE_EPOCH_MS - 1, 0).is_err());
+    assert!(Score::from_parts(SCORE_EPOCH_MS, MAX_SEQUENCE + 1).is_err());
+    assert!(Score::from_parts(SCORE_EPOCH_MS + (1 << 43), 0).is_err());
+    assert!(Score::from_raw(1 << 53).is_err());
+    assert!(Score::from_f64(-1.0).is_err());
+    assert!(Score::from_f64(0.5).is_err());
+    assert!(Score::from_f64(9.1e15).is_err());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Publish { author: u64, private: bool },
+    Follow(u64, u64),
+    Unfollow(u64, u64),
+    Delete(usize),
+    Read(u64),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let u = 1u64..=5;
+    prop_oneof![
+        4 => (u.clone(), prop::bool::weighted(0.1)).prop_map(|(author, private)| Op::Publish { author, private }),
+        2 => (u.clone(), u.clone()).prop_map(|(a, b)| Op::Follow(a, b)),
+        1 => (u.clone(), u.clone()).prop_map(|(a, b)| Op::Unfollow(a, b)),
+        1 => (0usize..64).prop_map(Op::Delete),
+        1 => u.prop_map(Op::Read),
+    ]
+}
+
+/// What a timeline must show: visible posts of current followees and of the reader.
+fn expected(fx: &Fx, live: &[keel_feed::Post], reader: u64) -> Vec<u64> {
+    let mut v: Vec<&keel_feed::Post> = live
+        .iter()
+        .filter(|p| {
+            p.author.0 == reader
+                || (p.visibility != keel_feed::Visibility::Private
+                    && fx_follows(fx, reader, p.author.0))
+        })
+        .collect();
+    v.sort_by_key(|p| std::cmp::Reverse(p.entry().position));
+    v.iter().map(|p| p.id.0).collect()
+}
+
+fn fx_follows(fx: &Fx, reader: u64, author: u64) -> bool {
+    fx.graph.follows(UserId(reader), UserId(author))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_strategy_shows_the_same_timeline(ops in prop::collection::vec(op(), 1..60), cap in 2usize..6, page in 1usize..5) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async move {
+            let strategies = [Delivery::Push, Delivery::Pull, Delivery::Hybrid { threshold: 2 }];
+            for strategy in strategies {
+                let fx = Fx::new(memory().await.unwrap(), config(strategy, cap));
+                let mut live: Vec<keel_feed::Post> = Vec::new();
+                for (i, op) in ops.iter().enumerate() {
+                    fx.clock.advance(1);
+                    match *op {
+                        Op::Publish { author, private } => {
+                            let mut p = post(1_000 + i as u64, author, i as u64);
+                            if private { p.visibility = keel_feed::Visibility::Private; }
+                            fx.publish(p).await;
+                            live.push(p);
+                        }
+                        Op::Follow(a, b) if a != b && !fx_follows(&fx, a, b) => fx.follow(a, b).await,
+                        Op::Unfollow(a, b) if fx_follows(&fx, a, b) => fx.unfollow(a, b).await,
+                        Op::Delete(k) if !live.is_empty() => {
+                            let p = live.remove(k % live.len());
+                            fx.delete(p).await;
+                        }
+                        Op::Read(u) => { fx.page(u, page).await; }
+                        _ => {}
+                    }
+                }
+                for reader in 1..=5 {
+                    let got = fx.scroll(reader, page).await;
+                    assert_eq!(got, expected(&fx, &live, reader), "{strategy:?} reader {reader} ops {ops:?}");
+                }
+            }
+        });
+    }
+}
