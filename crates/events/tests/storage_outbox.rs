@@ -140,3 +140,96 @@ async fn ten_thousand_postgres_outbox_events_reach_a_jetstream_consumer_exactly_
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_killed_between_publish_and_mark_on_postgres_loses_nothing_and_repeats_nothing() {
+    let Some(db_url) = keel_testkit::require(Service::Postgres).await else {
+        return;
+    };
+    let Some(nats_url) = keel_testkit::require(Service::Nats).await else {
+        return;
+    };
+    let schema = keel_testkit::unique_schema("events_relay_crash");
+    let admin = sqlx::PgPool::connect(&db_url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let clock = Arc::new(keel_storage::ManualClock::new(
+        keel_storage::Timestamp::from_millis(1_700_000_000_000),
+    ));
+    let options = keel_storage::PgOptions {
+        clock: clock.clone(),
+        ..keel_storage::PgOptions::default()
+    };
+    let store = Arc::new(
+        PgStore::connect_with(&keel_testkit::pg_url_with_schema(&db_url, &schema), options)
+            .await
+            .unwrap(),
+    );
+    for i in 0..300 {
+        let name = format!("crash{i}");
+        store
+            .create_user(NewUser::new(&name, format!("{name}@example.com"), "hash"))
+            .await
+            .unwrap();
+    }
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let bus: Arc<dyn EventBus> = Arc::new(
+        JetStreamBus::connect(
+            &nats_url,
+            JetStreamOptions {
+                prefix: format!("t{}", &id[12..]),
+                ..JetStreamOptions::default()
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    let effects = Arc::new(EffectStore::default());
+    let consumer = ConsumerRunner::spawn(
+        bus.clone(),
+        SubscriptionSpec::new("analytics", "users").unwrap(),
+        Arc::new(CountEvents(effects.clone())),
+        effects.clone(),
+        Arc::new(SystemClock),
+        RunnerOptions::default(),
+    )
+    .await
+    .unwrap();
+
+    let source: Arc<dyn OutboxSource> = Arc::new(StorageOutbox::new(store.clone()));
+    // This relay publishes 101 events, marks 100, and dies.
+    let dying = OutboxRelay::new(
+        Arc::new(crate::support::CrashingOutbox::new(source.clone(), 100)),
+        bus.clone(),
+    )
+    .batch_size(300);
+    assert!(dying.run_once().await.is_err());
+    // Its lease runs out (on the store's clock); a healthy relay takes over.
+    clock.advance_micros(60_000_000);
+    let relay = OutboxRelay::new(source, bus.clone()).batch_size(300);
+    let round = relay.run_once().await.unwrap();
+    assert_eq!(
+        round.duplicates, 1,
+        "the event published before the crash is dropped by the broker"
+    );
+    assert_eq!(round.published, 199);
+    use keel_storage::OutboxRepo;
+    assert_eq!(store.pending_outbox().await.unwrap(), 0);
+
+    let stats = consumer.stats();
+    for _ in 0..600 {
+        if stats.processed() >= 300 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    consumer.shutdown().await;
+    assert_eq!(effects.distinct(), 300);
+    assert_eq!(effects.duplicate_effects.load(Ordering::SeqCst), 0);
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}

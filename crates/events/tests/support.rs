@@ -103,12 +103,12 @@ pub fn assert_ordered_per_author(store: &EffectStore) {
 /// An outbox whose marks fail after `ok_marks`: the relay "dies" between publish and mark.
 #[derive(Debug)]
 pub struct CrashingOutbox {
-    inner: std::sync::Arc<MemoryOutbox>,
+    inner: std::sync::Arc<dyn OutboxSource>,
     ok_marks: std::sync::atomic::AtomicI64,
 }
 
 impl CrashingOutbox {
-    pub fn new(inner: std::sync::Arc<MemoryOutbox>, ok_marks: i64) -> Self {
+    pub fn new(inner: std::sync::Arc<dyn OutboxSource>, ok_marks: i64) -> Self {
         Self {
             inner,
             ok_marks: ok_marks.into(),
