@@ -22,6 +22,10 @@ pub enum FeedError {
     /// A cursor could not be decoded: it was altered, truncated or made by another feed.
     #[error("invalid cursor: {0}; request the first page again without a cursor")]
     InvalidCursor(&'static str),
+    /// A page request was rejected by keel-pagination (a bad or foreign cursor, both cursors
+    /// given): the client's fault, answer 400 (see `PageError::http_status`).
+    #[error("invalid page request: {0}")]
+    Page(#[from] keel_pagination::PageError),
     /// The follow graph failed.
     #[error("follow graph error: {0}; check the graph backend and retry")]
     Graph(String),

@@ -49,6 +49,7 @@
 //! - [`store`]: the [`TimelineStore`] trait, [`MemoryStore`] and (feature `redis`) `RedisStore`.
 //! - [`config`]: [`Strategy`] and [`FeedConfig`] (cap, chunk size, inactivity, backfill).
 //! - [`engine`]: [`FeedEngine`]: publish, delete, follow, unfollow, regenerate, read.
+//! - [`paging`]: [`FeedEngine::read_page`]: keel-pagination requests, signed cursors.
 //! - [`merge`]: the k-way heap merge of fan-out on read.
 //! - `pool` (feature `tokio`): `FanoutPool`, bounded workers with backpressure and clean stop.
 //! - [`metrics`]: the names of the metrics emitted through the `metrics` facade.
@@ -81,6 +82,7 @@ pub mod graph;
 pub mod merge;
 pub mod metrics;
 pub mod model;
+pub mod paging;
 #[cfg(feature = "tokio")]
 pub mod pool;
 pub mod score;
@@ -95,6 +97,7 @@ pub use engine::{
 pub use error::{FeedError, Result};
 pub use graph::{FollowGraph, MemoryGraph};
 pub use model::{Position, Post, PostId, TimelineEntry, UserId, Visibility};
+pub use paging::{TimelinePage, timeline_query};
 #[cfg(feature = "tokio")]
 pub use pool::{FanoutPool, Submit};
 pub use score::Score;

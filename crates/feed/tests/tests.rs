@@ -6,6 +6,7 @@ mod common;
 mod conformance;
 mod engine;
 mod lifecycle;
+mod paging;
 #[cfg(feature = "tokio")]
 mod pool;
 mod props;

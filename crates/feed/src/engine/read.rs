@@ -154,9 +154,13 @@ impl FeedEngine {
         let boundary = slice.entries.last().map(|e| e.position).or(before);
         let mut lists = vec![slice.entries];
         if matches!(self.config.strategy, Strategy::Hybrid { .. }) {
+            // A full stored page bounds what a pulled author can add: nothing older than its
+            // last entry can make this page, so pulled authors are read in small steps down
+            // to it.
+            let floor = if stored_exhausted { None } else { boundary };
             for a in self.followees_and_self(user).await? {
                 if a != user && self.is_pulled(a).await? {
-                    lists.push(self.pulled(a, user, before, n).await?);
+                    lists.push(self.pulled_down_to(a, user, before, n, floor).await?);
                 }
             }
         }
@@ -188,15 +192,39 @@ impl FeedEngine {
         &self,
         author: UserId,
         reader: UserId,
-        mut before: Option<Position>,
+        before: Option<Position>,
         n: usize,
     ) -> Result<Vec<TimelineEntry>> {
-        let mut out = Vec::with_capacity(n);
+        self.pulled_down_to(author, reader, before, n, None).await
+    }
+
+    /// Like [`pulled`](Self::pulled), stopping once a post at or below `floor` is seen.
+    async fn pulled_down_to(
+        &self,
+        author: UserId,
+        reader: UserId,
+        mut before: Option<Position>,
+        n: usize,
+        floor: Option<Position>,
+    ) -> Result<Vec<TimelineEntry>> {
+        const STEP: usize = 8;
+        let step = if floor.is_some() { n.min(STEP) } else { n };
+        let mut out = Vec::with_capacity(step);
         // Hidden posts (another author's private ones) are skipped by asking again from the
         // last post seen, so they cannot end a page early.
         loop {
-            let posts = self.posts.recent_posts(author, before, n).await?;
-            let short = posts.len() < n;
+            let posts = self.posts.recent_posts(author, before, step).await?;
+            let short = posts.len() < step;
+            if floor.is_some_and(|f| posts.last().is_some_and(|p| p.entry().position <= f)) {
+                out.extend(
+                    posts
+                        .iter()
+                        .filter(|p| visible_to(p, reader))
+                        .map(|p| p.entry())
+                        .take(n.saturating_sub(out.len())),
+                );
+                return Ok(out);
+            }
             for p in &posts {
                 if visible_to(p, reader) {
                     out.push(p.entry());
