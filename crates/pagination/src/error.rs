@@ -75,6 +75,21 @@ pub enum RequestError {
     /// Both `after` and `before` were given.
     #[error("a page request may carry `after` or `before`, not both: send only one cursor")]
     BothCursors,
+    /// Relay `first` and `last` together.
+    #[error("send `first` (with `after`) or `last` (with `before`), not both")]
+    FirstAndLast,
+    /// An offset page deeper than the server allows.
+    #[error(
+        "page {page} starts at row {offset}, deeper than the {max} allowed: narrow the filter or use cursor pagination"
+    )]
+    OffsetTooDeep {
+        /// The page asked for.
+        page: u64,
+        /// Its first row.
+        offset: u64,
+        /// The deepest offset allowed.
+        max: u64,
+    },
     /// A limit policy whose default is zero or above its maximum.
     #[error("limit policy default {default} must be between 1 and the maximum {max}")]
     InvalidLimitPolicy {
@@ -83,6 +98,13 @@ pub enum RequestError {
         /// The maximum limit.
         max: u32,
     },
+}
+
+impl RequestError {
+    /// Whether the client caused this error (answer 400); a bad limit policy is the server's.
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, RequestError::InvalidLimitPolicy { .. })
+    }
 }
 
 /// Any pagination error: what a handler matches on and maps to an HTTP status.
@@ -112,7 +134,7 @@ impl PageError {
     pub fn is_client_error(&self) -> bool {
         match self {
             PageError::Cursor(e) => e.is_client_error(),
-            PageError::Request(e) => matches!(e, RequestError::BothCursors),
+            PageError::Request(e) => e.is_client_error(),
             _ => false,
         }
     }

@@ -55,6 +55,11 @@
 //! - [`sort`]: [`SortSpec`], [`SortField`], [`Order`], [`Nulls`].
 //! - [`value`]: [`SortValue`] and [`ValueKind`].
 //! - [`keyset`]: [`Position`], [`Seek`], [`Window`]; `memory` and `postgres` backends.
+//! - [`relay`]: Relay connections ([`relay::Connection`], edges, `pageInfo`) and their arguments.
+//! - [`link`]: RFC 8288 `Link` headers (`rel="next"`, `rel="prev"`), built and parsed.
+//! - [`shapes`]: Stripe-style `{data, has_more}` lists and `starting_after` id parameters.
+//! - [`offset`]: page-number pagination for admin screens, with its drawbacks.
+//! - [`since_id`]: Twitter/Mastodon `max_id` / `since_id` / `min_id` windows.
 //! - [`clock`]: the injected [`Clock`] for cursor expiry.
 //! - [`error`]: [`PageError`], [`KeysetError`], [`RequestError`].
 //!
@@ -67,8 +72,13 @@ pub mod clock;
 pub mod cursor;
 pub mod error;
 pub mod keyset;
+pub mod link;
+pub mod offset;
 pub mod page;
+pub mod relay;
 pub mod request;
+pub mod shapes;
+pub mod since_id;
 pub mod sort;
 pub mod value;
 

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 ///
 /// Keyset pages always carry both cursors, even when short or empty, so a client can resume (or
 /// poll for newer rows) from where it stopped; `has_next`/`has_prev` say whether rows are there
-/// now. Serializes as `{items, next_cursor, prev_cursor, has_next, has_prev, total?}`.
+/// now. Serializes as `{items, next_cursor, prev_cursor, has_next, has_prev, total?}`; for other
+/// wire shapes see [`crate::shapes`], [`crate::relay`] and [`crate::link`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
     /// The items, in sort order.

@@ -110,7 +110,7 @@ impl PageRequest {
     }
 
     /// Verifies the cursor for `query`, clamps the limit, and returns where to read.
-    /// An empty cursor string counts as absent.
+    /// An empty cursor is an edge: `after=` reads from the start, `before=` from the end.
     ///
     /// # Errors
     /// [`PageError::Request`] with [`RequestError::BothCursors`] when both cursors are given;
@@ -122,17 +122,21 @@ impl PageRequest {
         policy: &LimitPolicy,
     ) -> Result<Seek, PageError> {
         let limit = policy.clamp(self.limit);
-        let non_empty =
-            |c: &Option<String>| c.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
-        let (direction, cursor) = match (non_empty(&self.after), non_empty(&self.before)) {
-            (Some(_), Some(_)) => return Err(RequestError::BothCursors.into()),
-            (Some(c), None) => (Direction::Forward, Some(c)),
-            (None, Some(c)) => (Direction::Backward, Some(c)),
-            (None, None) => (Direction::Forward, None),
+        let after = self.after.as_deref();
+        let before = self.before.as_deref();
+        let (direction, cursor) = match (after, before) {
+            (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => {
+                return Err(RequestError::BothCursors.into());
+            }
+            // `before` alone (an empty one means: from the end) reads backward.
+            (None | Some(""), Some(b)) => (Direction::Backward, b),
+            (Some(a), _) => (Direction::Forward, a),
+            (None, None) => (Direction::Forward, ""),
         };
-        let position = match cursor {
-            Some(c) => codec.decode(query, &c)?,
-            None => Position::edge(),
+        let position = if cursor.is_empty() {
+            Position::edge()
+        } else {
+            codec.decode(query, cursor)?
         };
         Ok(Seek {
             direction,

@@ -7,4 +7,5 @@ mod cursor;
 mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod shapes;
 mod traversal;
