@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use keel_storage::{MemoryStore, NewPost, NewUser, PageRequest, Store};
+//! use keel_storage::{MemoryStore, NewPost, NewUser, Seek, Store};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 //! let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
@@ -19,9 +19,10 @@
 //! let liked = store.like(bob.id, post.id).await?;
 //! assert_eq!(liked.like_count, 1);
 //!
-//! let page = store.posts_by_author(ada.id, PageRequest::first(10)).await?;
-//! assert_eq!(page.items.len(), 1);
-//! assert!(page.next.is_none());
+//! // Lists are keel-pagination keyset windows, ready to be signed into cursors.
+//! let window = store.posts_by_author(ada.id, &Seek::first(10)).await?;
+//! assert_eq!(window.items.len(), 1);
+//! assert!(!window.has_next);
 //!
 //! // Every change wrote its event to the outbox in the same transaction.
 //! assert_eq!(store.pending_outbox().await?, 5);
@@ -37,7 +38,8 @@
 //! - [`model`]: users, posts, follows, likes, comments, with their inputs and patches.
 //! - [`text`]: hashtag, mention and search-term extraction shared by all backends.
 //! - [`validate`]: the input rules (lengths, empty content, self-follow), checked everywhere.
-//! - [`page`]: keyset [`PageRequest`], [`Position`] and [`Page`] for every list.
+//! - [`page`]: every list as a `keel-pagination` keyset: [`List`] and its sort, [`Seek`] in,
+//!   [`Window`] out.
 //! - [`event`]: the outbox [`Event`]s and [`OutboxRecord`].
 //! - [`repo`]: the repository traits and [`Store`], all of them together.
 //! - [`memory`]: [`MemoryStore`], the concurrent in-memory backend.
@@ -75,7 +77,7 @@ pub use model::{
     Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment, NewPost, NewUser, Post,
     PostPatch, PostType, User, UserPatch, Visibility,
 };
-pub use page::{Page, PageRequest, Position};
+pub use page::{List, Seek, Window};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PgStore};
 pub use repo::{

@@ -1,153 +1,141 @@
-//! Keyset pages: [`PageRequest`], [`Position`] and [`Page`].
+//! Every list is a keyset list of `keel-pagination`: it takes a [`Seek`] and returns a
+//! [`Window`], ready to become a page with signed cursors.
 //!
-//! Every list is ordered by a key that is unique and stable (a time plus an id, a username, a
-//! rank offset), and a page continues strictly after the [`Position`] of the previous page's last
-//! item. A position is plain data (`serde`), ready to be sealed into a signed opaque cursor by
-//! `keel-pagination` at the API edge; backends never see cursor strings.
+//! [`List`] names each list and gives its [`SortSpec`] (and so the sort values each item
+//! carries), which the API edge needs to build the cursor's `QueryKey`:
+//!
+//! ```
+//! use keel_pagination::{CursorCodec, KeyRing, LimitPolicy, PageRequest, QueryKey};
+//! use keel_storage::page::List;
+//! # let author = uuid::Uuid::nil();
+//!
+//! let codec = CursorCodec::new(KeyRing::new(1, &[7u8; 32])?);
+//! let spec = List::PostsByAuthor.spec()?;
+//! let query = QueryKey::new(List::PostsByAuthor.resource(), &spec).filter("author", &author.to_string());
+//! let seek = PageRequest::with_limit(20).seek(&codec, &query, &LimitPolicy::default())?;
+//! // let window = store.posts_by_author(UserId(author), &seek).await?;
+//! // let page = window.into_page(&codec, &query)?;
+//! # let _ = seek;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Pages go both ways (`after` and `before` cursors) and never skip or repeat a row, because a
+//! position holds the anchor row's sort values, tiebreaker included. Ranked search lists are
+//! keyset lists too, over `(score, id)`, capped at the [`MAX_SEARCH_HITS`] best matches.
 
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+pub use keel_pagination::keyset::{Direction, Position, Seek, Window};
+pub use keel_pagination::{SortSpec, SortValue, ValueKind};
 
-use crate::clock::Timestamp;
+use keel_pagination::KeysetError;
+
 use crate::error::{Result, StorageError};
 
-/// Largest page any list returns.
-pub const MAX_PAGE_SIZE: u32 = 200;
-/// Page size when none is asked for.
-pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// Largest page any list returns; a larger [`Seek::limit`] is invalid input (clamp it with a
+/// `keel_pagination::LimitPolicy` at the edge).
+pub const MAX_PAGE_SIZE: usize = 200;
 
-/// Where a list resumes: the sort key of the last item already seen.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "k", rename_all = "snake_case")]
-pub enum Position {
-    /// Lists ordered by creation time, ties broken by id.
-    TimeId {
-        /// Creation time of the last item seen.
-        at: Timestamp,
-        /// Id of the last item seen (for follows and likes: the other user's id).
-        id: Uuid,
-    },
-    /// Lists ordered by a text key (usernames, lowercased).
-    Key {
-        /// The last key seen.
-        key: String,
-    },
-    /// Ranked lists (search): how many items were already returned.
-    Offset {
-        /// Items already returned.
-        offset: u64,
-    },
+/// Most matches a search ranks; pages walk through these.
+pub const MAX_SEARCH_HITS: usize = 1000;
+
+/// The lists of the repositories, each with its sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum List {
+    /// An author's posts, newest first: `created_at` desc, `id` desc.
+    PostsByAuthor,
+    /// A user's followers, most recent first: `created_at` desc, `follower_id` desc.
+    Followers,
+    /// Whom a user follows, most recent first: `created_at` desc, `followee_id` desc.
+    Following,
+    /// A thread level of comments, oldest first: `created_at` asc, `id` asc.
+    Comments,
+    /// Users by lowercased username: `username_lower` asc.
+    UsersByPrefix,
+    /// Post search hits, best first: `score` desc, `id` desc.
+    SearchPosts,
+    /// User search hits, best first: `score` desc, `id` desc.
+    SearchUsers,
 }
 
-/// One page to read: how many items, after which position.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageRequest {
-    /// Items wanted (1 to [`MAX_PAGE_SIZE`]).
-    pub limit: u32,
-    /// Resume strictly after this position; `None` starts at the beginning.
-    pub after: Option<Position>,
-}
-
-impl PageRequest {
-    /// The first page of `limit` items.
-    pub fn first(limit: u32) -> Self {
-        Self { limit, after: None }
-    }
-
-    /// The page of `limit` items after `position`.
-    pub fn after(limit: u32, position: Position) -> Self {
-        Self {
-            limit,
-            after: Some(position),
+impl List {
+    /// The resource name to build a cursor's `QueryKey` with.
+    pub fn resource(self) -> &'static str {
+        match self {
+            List::PostsByAuthor => "posts_by_author",
+            List::Followers => "followers",
+            List::Following => "following",
+            List::Comments => "comments",
+            List::UsersByPrefix => "users_by_prefix",
+            List::SearchPosts => "search_posts",
+            List::SearchUsers => "search_users",
         }
     }
 
-    /// The limit, checked: 0 and values above [`MAX_PAGE_SIZE`] are invalid input.
-    pub fn checked_limit(&self) -> Result<usize> {
-        if self.limit == 0 || self.limit > MAX_PAGE_SIZE {
-            return Err(StorageError::invalid(
-                "limit",
-                format!("1 to {MAX_PAGE_SIZE} items per page"),
-            ));
+    /// The sort of this list. Its field names are the PostgreSQL columns.
+    ///
+    /// # Errors
+    /// Never in practice (the specs are fixed and valid); a spec error would be a
+    /// [`StorageError::InvalidInput`].
+    pub fn spec(self) -> Result<SortSpec> {
+        use ValueKind::{F64, I64, Text, Uuid};
+        let b = SortSpec::builder();
+        match self {
+            List::PostsByAuthor => b.desc("created_at", I64).tiebreaker("id", Uuid),
+            List::Followers => b.desc("created_at", I64).tiebreaker("follower_id", Uuid),
+            List::Following => b.desc("created_at", I64).tiebreaker("followee_id", Uuid),
+            List::Comments => b.asc("created_at", I64).tiebreaker("id", Uuid),
+            List::UsersByPrefix => b.tiebreaker("username_lower", Text),
+            List::SearchPosts | List::SearchUsers => b.desc("score", F64).tiebreaker("id", Uuid),
         }
-        Ok(self.limit as usize)
-    }
-
-    /// The time-and-id position, or `None` at the start; another kind is invalid input.
-    pub fn time_id(&self) -> Result<Option<(Timestamp, Uuid)>> {
-        match &self.after {
-            None => Ok(None),
-            Some(Position::TimeId { at, id }) => Ok(Some((*at, *id))),
-            Some(_) => Err(wrong_kind("a time-and-id position")),
-        }
-    }
-
-    /// The text-key position, or `None` at the start; another kind is invalid input.
-    pub fn key(&self) -> Result<Option<&str>> {
-        match &self.after {
-            None => Ok(None),
-            Some(Position::Key { key }) => Ok(Some(key)),
-            Some(_) => Err(wrong_kind("a text-key position")),
-        }
-    }
-
-    /// The offset position (0 at the start); another kind is invalid input.
-    pub fn offset(&self) -> Result<u64> {
-        match &self.after {
-            None => Ok(0),
-            Some(Position::Offset { offset }) => Ok(*offset),
-            Some(_) => Err(wrong_kind("an offset position")),
-        }
+        .map_err(keyset_error)
     }
 }
 
-impl Default for PageRequest {
-    fn default() -> Self {
-        Self::first(DEFAULT_PAGE_SIZE)
-    }
+/// Maps a keyset error (a position that does not fit the list's sort) to invalid input.
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(keyset_error)`
+pub(crate) fn keyset_error(e: KeysetError) -> StorageError {
+    StorageError::invalid("position", format!("{e}; pass a cursor made for this list"))
 }
 
-fn wrong_kind(expected: &str) -> StorageError {
-    StorageError::invalid(
-        "after",
-        format!("this list resumes from {expected}; pass the position the previous page returned"),
-    )
+/// Checks a seek's limit (1 to [`MAX_PAGE_SIZE`]).
+pub(crate) fn check_seek(seek: &Seek) -> Result<()> {
+    if seek.limit == 0 || seek.limit > MAX_PAGE_SIZE {
+        return Err(StorageError::invalid(
+            "limit",
+            format!("1 to {MAX_PAGE_SIZE} items per page"),
+        ));
+    }
+    Ok(())
 }
 
-/// One page of results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page<T> {
-    /// The items, in list order.
-    pub items: Vec<T>,
-    /// Where the next page starts; `None` when this page is the last.
-    pub next: Option<Position>,
-}
-
-impl<T> Page<T> {
-    /// Builds a page from up to `limit + 1` fetched items: the extra item, when present, proves
-    /// there is a next page; it is dropped and the position of the last kept item becomes `next`.
-    pub fn from_overfetch(
-        mut items: Vec<T>,
-        limit: usize,
-        position: impl Fn(&T) -> Position,
-    ) -> Self {
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let next = if more {
-            items.last().map(position)
-        } else {
-            None
-        };
-        Self { items, next }
-    }
-
-    /// Maps the items, keeping the position.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next: self.next,
-        }
-    }
+/// One window over `keys` (already in list order) with `keel-pagination`'s in-memory keyset,
+/// then each key turned into its item by `load` (keys whose item vanished are dropped).
+pub(crate) fn paginate_keys<K: Clone, T>(
+    keys: &[K],
+    list: List,
+    seek: &Seek,
+    sort_values: impl Fn(&K) -> Vec<SortValue>,
+    load: impl Fn(&K) -> Option<T>,
+) -> Result<Window<T>> {
+    check_seek(seek)?;
+    let spec = list.spec()?;
+    let w = keel_pagination::keyset::memory::paginate(keys, &spec, seek, sort_values)
+        .map_err(keyset_error)?;
+    let (items, item_values) = w
+        .items
+        .iter()
+        .zip(w.item_values)
+        .filter_map(|(k, v)| load(k).map(|t| (t, v)))
+        .unzip();
+    Ok(Window {
+        items,
+        item_values,
+        next: w.next,
+        prev: w.prev,
+        has_next: w.has_next,
+        has_prev: w.has_prev,
+        total: w.total,
+    })
 }
 
 #[cfg(test)]
@@ -155,27 +143,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn overfetch_sets_next_only_when_more() {
-        let p = Page::from_overfetch(vec![1u64, 2, 3], 2, |x| Position::Offset { offset: *x });
-        assert_eq!(p.items, [1, 2]);
-        assert_eq!(p.next, Some(Position::Offset { offset: 2 }));
-        let p = Page::from_overfetch(vec![1u64, 2], 2, |x| Position::Offset { offset: *x });
-        assert_eq!(p.next, None);
+    fn every_list_has_a_valid_spec() {
+        for l in [
+            List::PostsByAuthor,
+            List::Followers,
+            List::Following,
+            List::Comments,
+            List::UsersByPrefix,
+            List::SearchPosts,
+            List::SearchUsers,
+        ] {
+            let spec = l.spec().unwrap();
+            assert!(spec.tiebreaker().is_some(), "{l:?}");
+            assert!(!l.resource().is_empty());
+        }
     }
 
     #[test]
-    fn limits_and_kinds_are_checked() {
-        assert!(PageRequest::first(0).checked_limit().is_err());
+    fn keys_paginate_both_ways_and_limits_are_checked() {
+        let keys: Vec<i64> = (0..10).rev().collect();
+        let id = |k: &i64| uuid::Uuid::from_u128(u128::try_from(*k).unwrap());
+        let vals = |k: &i64| vec![SortValue::I64(*k), SortValue::Uuid(id(k))];
+        let w = paginate_keys(&keys, List::PostsByAuthor, &Seek::first(4), vals, |k| {
+            Some(*k)
+        })
+        .unwrap();
+        assert_eq!(w.items, [9, 8, 7, 6]);
+        assert!(w.has_next && !w.has_prev);
+        let back = Seek {
+            direction: Direction::Backward,
+            position: w.next,
+            limit: 2,
+        };
+        let b = paginate_keys(&keys, List::PostsByAuthor, &back, vals, |k| Some(*k)).unwrap();
+        assert_eq!(b.items, [8, 7], "backward pages stay in list order");
         assert!(
-            PageRequest::first(MAX_PAGE_SIZE + 1)
-                .checked_limit()
-                .is_err()
+            paginate_keys(
+                &keys,
+                List::PostsByAuthor,
+                &Seek::first(MAX_PAGE_SIZE + 1),
+                vals,
+                |k| Some(*k)
+            )
+            .is_err()
         );
-        assert_eq!(PageRequest::first(5).checked_limit().unwrap(), 5);
-        let r = PageRequest::after(5, Position::Offset { offset: 3 });
-        assert!(r.time_id().is_err());
-        assert_eq!(r.offset().unwrap(), 3);
-        let json = serde_json::to_string(&Position::Key { key: "ada".into() }).unwrap();
-        assert_eq!(json, r#"{"k":"key","key":"ada"}"#);
+        let wrong = Seek {
+            direction: Direction::Forward,
+            position: Position::after(vec![SortValue::Text("x".into())]),
+            limit: 2,
+        };
+        let e = paginate_keys(&keys, List::PostsByAuthor, &wrong, vals, |k| Some(*k)).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                StorageError::InvalidInput {
+                    field: "position",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
     }
 }

@@ -4,6 +4,10 @@
 //! hand out `Arc<dyn PostRepo>` (trait upcasting) to code that needs only posts. Every method
 //! validates its input the same way in every backend (see [`crate::validate`]) and returns
 //! [`StorageError`](crate::StorageError) variants that tests assert on.
+//!
+//! Lists take a `keel-pagination` [`Seek`] and return a [`Window`] (see [`crate::page`] for
+//! each list's sort); a `seek.limit` above [`MAX_PAGE_SIZE`](crate::page::MAX_PAGE_SIZE) is
+//! invalid input.
 
 use std::time::Duration;
 
@@ -17,7 +21,7 @@ use crate::model::{
     Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Post, PostPatch,
     User, UserPatch,
 };
-use crate::page::{Page, PageRequest};
+use crate::page::{Seek, Window};
 
 /// Users: sign-up, lookups, partial updates, deletion, prefix search.
 #[async_trait]
@@ -37,7 +41,7 @@ pub trait UserRepo: Send + Sync {
     /// other users' posts they liked or commented on.
     async fn delete_user(&self, id: UserId) -> Result<()>;
     /// Users whose username starts with `prefix` (case-insensitive), by username.
-    async fn users_by_prefix(&self, prefix: &str, page: PageRequest) -> Result<Page<User>>;
+    async fn users_by_prefix(&self, prefix: &str, seek: &Seek) -> Result<Window<User>>;
 }
 
 /// Posts: create, read, edit, delete, list by author, fetch many.
@@ -52,7 +56,7 @@ pub trait PostRepo: Send + Sync {
     /// Deletes a post with its likes and comments.
     async fn delete_post(&self, id: PostId) -> Result<()>;
     /// An author's posts, newest first (keyset on creation time and id).
-    async fn posts_by_author(&self, author: UserId, page: PageRequest) -> Result<Page<Post>>;
+    async fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>>;
     /// The posts with these ids, in the order asked; missing ids are skipped, duplicates kept
     /// once. At most 1,000 ids.
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>>;
@@ -67,9 +71,9 @@ pub trait FollowRepo: Send + Sync {
     /// `follower` unfollows `followee`. Idempotent: `Ok(false)` when not following.
     async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool>;
     /// Who follows `user`, most recent first.
-    async fn followers(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>>;
+    async fn followers(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>>;
     /// Whom `user` follows, most recent first.
-    async fn following(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>>;
+    async fn following(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>>;
     /// How many follow `user` and how many `user` follows.
     async fn follow_counts(&self, user: UserId) -> Result<FollowCounts>;
     /// Whether `follower` follows `followee`.
@@ -103,8 +107,8 @@ pub trait CommentRepo: Send + Sync {
         &self,
         post: PostId,
         parent: Option<CommentId>,
-        page: PageRequest,
-    ) -> Result<Page<Comment>>;
+        seek: &Seek,
+    ) -> Result<Window<Comment>>;
     /// Deletes a comment and its whole reply thread; returns how many comments were removed.
     async fn delete_comment(&self, id: CommentId) -> Result<u64>;
 }
@@ -135,19 +139,21 @@ pub trait OutboxRepo: Send + Sync {
 pub struct SearchHit<T> {
     /// The match.
     pub item: T,
-    /// Relevance (higher is better); comparable within one result list only.
-    pub score: f32,
+    /// Relevance (higher is better); comparable within one result list only. Also the first
+    /// sort value of the hit's position.
+    pub score: f64,
 }
 
 /// Full-text search over public posts (content and hashtags) and users (username and display
-/// name). A query's terms are ORed; results are ranked by relevance, ties newest first, and
-/// paginated by offset.
+/// name). A query's terms are ORed; results are ranked by relevance, ties newest first, capped at
+/// the [`MAX_SEARCH_HITS`](crate::page::MAX_SEARCH_HITS) best, and paginated by keyset over
+/// `(score, id)` ([`List::SearchPosts`](crate::page::List::SearchPosts)).
 #[async_trait]
 pub trait SearchRepo: Send + Sync {
     /// Public posts matching `query`, best first.
-    async fn search_posts(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<Post>>>;
+    async fn search_posts(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<Post>>>;
     /// Users matching `query`, best first.
-    async fn search_users(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<User>>>;
+    async fn search_users(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<User>>>;
 }
 
 /// Every repository of one backend. Implemented for any type that implements them all.

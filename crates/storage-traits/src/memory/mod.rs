@@ -27,7 +27,7 @@ use crate::model::{
     Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Post, PostPatch,
     User, UserPatch,
 };
-use crate::page::{Page, PageRequest};
+use crate::page::{Seek, Window};
 use crate::repo::{
     CommentRepo, FollowRepo, LikeRepo, OutboxRepo, PostRepo, SearchHit, SearchRepo, UserRepo,
 };
@@ -113,8 +113,8 @@ impl UserRepo for MemoryStore {
     async fn delete_user(&self, id: UserId) -> Result<()> {
         self.write(|s, tx| s.delete_user(tx, id))
     }
-    async fn users_by_prefix(&self, prefix: &str, page: PageRequest) -> Result<Page<User>> {
-        self.read(|s| s.users_by_prefix(prefix, &page))
+    async fn users_by_prefix(&self, prefix: &str, seek: &Seek) -> Result<Window<User>> {
+        self.read(|s| s.users_by_prefix(prefix, seek))
     }
 }
 
@@ -134,8 +134,8 @@ impl PostRepo for MemoryStore {
     async fn delete_post(&self, id: PostId) -> Result<()> {
         self.write(|s, tx| s.delete_post(tx, id))
     }
-    async fn posts_by_author(&self, author: UserId, page: PageRequest) -> Result<Page<Post>> {
-        self.read(|s| s.posts_by_author(author, &page))
+    async fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>> {
+        self.read(|s| s.posts_by_author(author, seek))
     }
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>> {
         crate::validate::post_ids(ids)?;
@@ -152,11 +152,11 @@ impl FollowRepo for MemoryStore {
     async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool> {
         self.write(|s, tx| s.unfollow(tx, follower, followee))
     }
-    async fn followers(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>> {
-        self.read(|s| s.followers(user, &page))
+    async fn followers(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>> {
+        self.read(|s| s.followers(user, seek))
     }
-    async fn following(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>> {
-        self.read(|s| s.following(user, &page))
+    async fn following(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>> {
+        self.read(|s| s.following(user, seek))
     }
     async fn follow_counts(&self, user: UserId) -> Result<FollowCounts> {
         self.read(|s| s.follow_counts(user))
@@ -195,9 +195,9 @@ impl CommentRepo for MemoryStore {
         &self,
         post: PostId,
         parent: Option<CommentId>,
-        page: PageRequest,
-    ) -> Result<Page<Comment>> {
-        self.read(|s| s.comments(post, parent, &page))
+        seek: &Seek,
+    ) -> Result<Window<Comment>> {
+        self.read(|s| s.comments(post, parent, seek))
     }
     async fn delete_comment(&self, id: CommentId) -> Result<u64> {
         self.write(|s, tx| s.delete_comment(tx, id))
@@ -226,10 +226,10 @@ impl OutboxRepo for MemoryStore {
 
 #[async_trait]
 impl SearchRepo for MemoryStore {
-    async fn search_posts(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<Post>>> {
-        self.read(|s| s.search_posts(query, &page))
+    async fn search_posts(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<Post>>> {
+        self.read(|s| s.search_posts(query, seek))
     }
-    async fn search_users(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<User>>> {
-        self.read(|s| s.search_users(query, &page))
+    async fn search_users(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<User>>> {
+        self.read(|s| s.search_users(query, seek))
     }
 }

@@ -2,11 +2,12 @@
 
 use super::Tx;
 use super::state::{MAX_ID, MAX_TS, MIN_ID, MIN_TS, State};
+use crate::clock::Timestamp;
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{NewPost, Post, PostPatch, Visibility, apply_post_patch, post_terms};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{List, MAX_SEARCH_HITS, Seek, SortValue, Window, paginate_keys};
 use crate::repo::SearchHit;
 use crate::text;
 
@@ -104,33 +105,19 @@ impl State {
         Ok(())
     }
 
-    pub(super) fn posts_by_author(&self, author: UserId, page: &PageRequest) -> Result<Page<Post>> {
-        let limit = page.checked_limit()?;
-        let lo = (author, MIN_TS, PostId(MIN_ID));
-        let keys: Vec<_> = match page.time_id()? {
-            Some((at, id)) => self
-                .posts_by_author
-                .range(lo..(author, at, PostId(id)))
-                .rev()
-                .take(limit + 1)
-                .collect(),
-            None => self
-                .posts_by_author
-                .range(lo..=(author, MAX_TS, PostId(MAX_ID)))
-                .rev()
-                .take(limit + 1)
-                .collect(),
-        };
-        let items = keys
-            .into_iter()
-            .filter_map(|(_, _, id)| self.posts.get(id).cloned())
+    pub(super) fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>> {
+        let keys: Vec<&(UserId, Timestamp, PostId)> = self
+            .posts_by_author
+            .range((author, MIN_TS, PostId(MIN_ID))..=(author, MAX_TS, PostId(MAX_ID)))
+            .rev()
             .collect();
-        Ok(Page::from_overfetch(items, limit, |p: &Post| {
-            Position::TimeId {
-                at: p.created_at,
-                id: p.id.0,
-            }
-        }))
+        paginate_keys(
+            &keys,
+            List::PostsByAuthor,
+            seek,
+            |(_, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(id.0)],
+            |(_, _, id)| self.posts.get(id).cloned(),
+        )
     }
 
     pub(super) fn posts_by_ids(&self, ids: &[PostId]) -> Vec<Post> {
@@ -141,41 +128,39 @@ impl State {
             .collect()
     }
 
-    pub(super) fn search_posts(
-        &self,
-        query: &str,
-        page: &PageRequest,
-    ) -> Result<Page<SearchHit<Post>>> {
-        let limit = page.checked_limit()?;
-        let offset = page.offset()?;
+    pub(super) fn search_posts(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<Post>>> {
         let scores = self.post_index.search(&text::query_terms(query));
-        let mut hits: Vec<(f32, PostId)> = scores
-            .into_iter()
-            .filter(|(id, _)| {
-                self.posts
-                    .get(id)
-                    .is_some_and(|p| p.visibility == Visibility::Public)
-            })
-            .map(|(id, s)| (s, id))
-            .collect();
-        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-        let items: Vec<SearchHit<Post>> = hits
-            .into_iter()
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .take(limit + 1)
-            .filter_map(|(score, id)| {
-                self.posts.get(&id).map(|p| SearchHit {
+        let hits = rank(scores, |id| {
+            self.posts
+                .get(id)
+                .is_some_and(|p| p.visibility == Visibility::Public)
+        });
+        paginate_keys(
+            &hits,
+            List::SearchPosts,
+            seek,
+            |(score, id)| vec![SortValue::F64(*score), SortValue::Uuid(id.0)],
+            |(score, id)| {
+                self.posts.get(id).map(|p| SearchHit {
                     item: p.clone(),
-                    score,
+                    score: *score,
                 })
-            })
-            .collect();
-        Ok(offset_page(items, limit, offset))
+            },
+        )
     }
 }
 
-/// A page of ranked results starting at `offset`, from up to `limit + 1` items.
-pub(super) fn offset_page<T>(items: Vec<T>, limit: usize, offset: u64) -> Page<T> {
-    let next = offset.saturating_add(limit as u64);
-    Page::from_overfetch(items, limit, |_| Position::Offset { offset: next })
+/// Search hits kept by `keep`, best first (score desc, id desc), at most [`MAX_SEARCH_HITS`].
+pub(super) fn rank<K: Copy + Ord + std::hash::Hash>(
+    scores: std::collections::HashMap<K, f32>,
+    keep: impl Fn(&K) -> bool,
+) -> Vec<(f64, K)> {
+    let mut hits: Vec<(f64, K)> = scores
+        .into_iter()
+        .filter(|(id, _)| keep(id))
+        .map(|(id, s)| (f64::from(s), id))
+        .collect();
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+    hits.truncate(MAX_SEARCH_HITS);
+    hits
 }

@@ -8,36 +8,35 @@ use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{Comment, Follow, FollowCounts, LikeOutcome, NewComment};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{List, Seek, SortValue, Window, paginate_keys};
 
 type EdgeIndex = BTreeSet<(UserId, Timestamp, UserId)>;
 use crate::clock::Timestamp;
 
-/// One page of a follow index, newest first; `flip` says the index is keyed by followee.
-fn edge_page(
+/// One window of a follow index, newest first; `by_followee` says the index is keyed by
+/// followee (the followers list).
+fn edge_window(
     idx: &EdgeIndex,
     user: UserId,
-    page: &PageRequest,
+    seek: &Seek,
     by_followee: bool,
-) -> Result<Page<Follow>> {
-    let limit = page.checked_limit()?;
-    let lo = (user, MIN_TS, UserId(MIN_ID));
-    let keys: Vec<_> = match page.time_id()? {
-        Some((at, id)) => idx
-            .range(lo..(user, at, UserId(id)))
-            .rev()
-            .take(limit + 1)
-            .collect(),
-        None => idx
-            .range(lo..=(user, MAX_TS, UserId(MAX_ID)))
-            .rev()
-            .take(limit + 1)
-            .collect(),
+) -> Result<Window<Follow>> {
+    let keys: Vec<&(UserId, Timestamp, UserId)> = idx
+        .range((user, MIN_TS, UserId(MIN_ID))..=(user, MAX_TS, UserId(MAX_ID)))
+        .rev()
+        .collect();
+    let list = if by_followee {
+        List::Followers
+    } else {
+        List::Following
     };
-    let items = keys
-        .into_iter()
-        .map(|&(me, at, other)| {
-            if by_followee {
+    paginate_keys(
+        &keys,
+        list,
+        seek,
+        |(_, at, other)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(other.0)],
+        |&&(me, at, other)| {
+            Some(if by_followee {
                 Follow {
                     follower: other,
                     followee: me,
@@ -49,19 +48,9 @@ fn edge_page(
                     followee: other,
                     created_at: at,
                 }
-            }
-        })
-        .collect();
-    Ok(Page::from_overfetch(items, limit, |f: &Follow| {
-        Position::TimeId {
-            at: f.created_at,
-            id: if by_followee {
-                f.follower.0
-            } else {
-                f.followee.0
-            },
-        }
-    }))
+            })
+        },
+    )
 }
 
 impl State {
@@ -105,12 +94,12 @@ impl State {
         Ok(removed)
     }
 
-    pub(super) fn followers(&self, user: UserId, page: &PageRequest) -> Result<Page<Follow>> {
-        edge_page(&self.followers_idx, user, page, true)
+    pub(super) fn followers(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>> {
+        edge_window(&self.followers_idx, user, seek, true)
     }
 
-    pub(super) fn following(&self, user: UserId, page: &PageRequest) -> Result<Page<Follow>> {
-        edge_page(&self.following_idx, user, page, false)
+    pub(super) fn following(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>> {
+        edge_window(&self.following_idx, user, seek, false)
     }
 
     pub(super) fn follow_counts(&self, user: UserId) -> Result<FollowCounts> {
@@ -247,35 +236,22 @@ impl State {
         &self,
         post: PostId,
         parent: Option<CommentId>,
-        page: &PageRequest,
-    ) -> Result<Page<Comment>> {
-        let limit = page.checked_limit()?;
-        let hi = (post, parent, MAX_TS, CommentId(MAX_ID));
-        let keys: Vec<_> = match page.time_id()? {
-            Some((at, id)) => self
-                .comment_idx
-                .range((
-                    std::ops::Bound::Excluded((post, parent, at, CommentId(id))),
-                    std::ops::Bound::Included(hi),
-                ))
-                .take(limit + 1)
-                .collect(),
-            None => self
-                .comment_idx
-                .range((post, parent, MIN_TS, CommentId(MIN_ID))..=hi)
-                .take(limit + 1)
-                .collect(),
-        };
-        let items = keys
-            .into_iter()
-            .filter_map(|k| self.comments.get(&k.3).cloned())
+        seek: &Seek,
+    ) -> Result<Window<Comment>> {
+        let keys: Vec<&(PostId, Option<CommentId>, Timestamp, CommentId)> = self
+            .comment_idx
+            .range(
+                (post, parent, MIN_TS, CommentId(MIN_ID))
+                    ..=(post, parent, MAX_TS, CommentId(MAX_ID)),
+            )
             .collect();
-        Ok(Page::from_overfetch(items, limit, |c: &Comment| {
-            Position::TimeId {
-                at: c.created_at,
-                id: c.id.0,
-            }
-        }))
+        paginate_keys(
+            &keys,
+            List::Comments,
+            seek,
+            |(_, _, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(id.0)],
+            |(_, _, _, id)| self.comments.get(id).cloned(),
+        )
     }
 
     /// Removes one comment row and its index entries (not its replies).

@@ -6,7 +6,7 @@ use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::UserId;
 use crate::model::{NewUser, User, UserPatch, user_terms};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{List, Seek, SortValue, Window, paginate_keys};
 use crate::repo::SearchHit;
 use crate::text;
 
@@ -181,47 +181,35 @@ impl State {
         Ok(())
     }
 
-    pub(super) fn users_by_prefix(&self, prefix: &str, page: &PageRequest) -> Result<Page<User>> {
-        let limit = page.checked_limit()?;
+    pub(super) fn users_by_prefix(&self, prefix: &str, seek: &Seek) -> Result<Window<User>> {
         let prefix = prefix.to_ascii_lowercase();
-        let after = page.key()?;
-        let start = match after {
-            Some(k) if k >= prefix.as_str() => std::ops::Bound::Excluded(k.to_owned()),
-            _ => std::ops::Bound::Included(prefix.clone()),
-        };
-        let items: Vec<User> = self
+        let keys: Vec<(&String, &UserId)> = self
             .usernames
-            .range((start, std::ops::Bound::Unbounded))
+            .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .take(limit + 1)
-            .filter_map(|(_, id)| self.users.get(id).cloned())
             .collect();
-        Ok(Page::from_overfetch(items, limit, |u| Position::Key {
-            key: u.username.to_ascii_lowercase(),
-        }))
+        paginate_keys(
+            &keys,
+            List::UsersByPrefix,
+            seek,
+            |(k, _)| vec![SortValue::Text((*k).clone())],
+            |(_, id)| self.users.get(id).cloned(),
+        )
     }
 
-    pub(super) fn search_users(
-        &self,
-        query: &str,
-        page: &PageRequest,
-    ) -> Result<Page<SearchHit<User>>> {
-        let limit = page.checked_limit()?;
-        let offset = page.offset()?;
-        let scores = self.user_index.search(&text::query_terms(query));
-        let mut hits: Vec<(f32, UserId)> = scores.into_iter().map(|(id, s)| (s, id)).collect();
-        hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
-        let items: Vec<SearchHit<User>> = hits
-            .into_iter()
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .take(limit + 1)
-            .filter_map(|(score, id)| {
-                self.users.get(&id).map(|u| SearchHit {
+    pub(super) fn search_users(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<User>>> {
+        let hits = super::posts::rank(self.user_index.search(&text::query_terms(query)), |_| true);
+        paginate_keys(
+            &hits,
+            List::SearchUsers,
+            seek,
+            |(score, id)| vec![SortValue::F64(*score), SortValue::Uuid(id.0)],
+            |(score, id)| {
+                self.users.get(id).map(|u| SearchHit {
                     item: u.clone(),
-                    score,
+                    score: *score,
                 })
-            })
-            .collect();
-        Ok(super::posts::offset_page(items, limit, offset))
+            },
+        )
     }
 }

@@ -5,14 +5,16 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::error::DbResultExt;
+use super::lists;
 use super::outbox::append;
-use super::rows::{self, BOTTOM, COMMENT_COLS};
+use super::rows::{self, COMMENT_COLS};
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{CommentId, PostId};
 use crate::model::{Comment, NewComment};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{Seek, Window};
 use crate::repo::CommentRepo;
+use sqlx::{Postgres, QueryBuilder};
 
 #[async_trait]
 impl CommentRepo for PgStore {
@@ -95,46 +97,31 @@ impl CommentRepo for PgStore {
             .await
             .db()?
             .ok_or_else(|| StorageError::not_found(Entity::Comment, id))?;
-        rows::comment(&row)
+        rows::comment(&row).db()
     }
 
     async fn comments(
         &self,
         post: PostId,
         parent: Option<CommentId>,
-        page: PageRequest,
-    ) -> Result<Page<Comment>> {
-        let limit = page.checked_limit()?;
-        let (at, after) = page
-            .time_id()?
-            .map_or(BOTTOM, |(t, id)| (t.as_micros(), id));
+        seek: &Seek,
+    ) -> Result<Window<Comment>> {
         // Two spellings so both use comments_thread_idx (`IS NOT DISTINCT FROM` would not).
-        let parent_cond = if parent.is_some() {
-            "parent_id = $2"
-        } else {
-            "parent_id IS NULL AND $2::uuid IS NULL"
+        let filter = move |qb: &mut QueryBuilder<'static, Postgres>| {
+            qb.push("post_id = ").push_bind(post.0);
+            match parent {
+                Some(p) => qb.push(" AND parent_id = ").push_bind(p.0),
+                None => qb.push(" AND parent_id IS NULL"),
+            };
         };
-        let sql = format!(
-            "SELECT {COMMENT_COLS} FROM comments \
-             WHERE post_id = $1 AND {parent_cond} AND (created_at, id) > ($3, $4) \
-             ORDER BY created_at, id LIMIT $5"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(post.0)
-            .bind(parent.map(|p| p.0))
-            .bind(at)
-            .bind(after)
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.pool)
-            .await
-            .db()?;
-        let items = rows.iter().map(rows::comment).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, limit, |c: &Comment| {
-            Position::TimeId {
-                at: c.created_at,
-                id: c.id.0,
-            }
-        }))
+        lists::fetch(
+            &self.pool,
+            &self.keysets.comments,
+            seek,
+            filter,
+            rows::comment,
+        )
+        .await
     }
 
     async fn delete_comment(&self, id: CommentId) -> Result<u64> {

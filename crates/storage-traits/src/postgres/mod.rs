@@ -11,6 +11,7 @@
 
 mod comments;
 pub(crate) mod error;
+mod lists;
 mod outbox;
 mod posts;
 mod rows;
@@ -60,6 +61,7 @@ pub struct PgStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     ids: Arc<IdGenerator>,
+    keysets: Arc<lists::Keysets>,
 }
 
 impl PgStore {
@@ -95,7 +97,12 @@ impl PgStore {
         ids: Arc<IdGenerator>,
     ) -> Result<Self> {
         schema::migrate(&pool).await?;
-        Ok(Self { pool, clock, ids })
+        Ok(Self {
+            pool,
+            clock,
+            ids,
+            keysets: Arc::new(lists::Keysets::new()?),
+        })
     }
 
     /// The connection pool (for the caller's own transactions).

@@ -1,19 +1,20 @@
 //! Posts in PostgreSQL.
 
 use async_trait::async_trait;
-use sqlx::PgConnection;
 use sqlx::types::Json;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::PgStore;
 use super::error::DbResultExt;
+use super::lists;
 use super::outbox::append;
-use super::rows::{self, POST_COLS, TOP};
+use super::rows::{self, POST_COLS};
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{PostId, UserId};
 use crate::model::{NewPost, Post, PostPatch, apply_post_patch, post_terms};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{Seek, Window};
 use crate::repo::PostRepo;
 use crate::text;
 
@@ -48,7 +49,7 @@ pub(crate) async fn fetch_post(conn: &mut PgConnection, id: PostId, lock: bool) 
         .await
         .db()?
         .ok_or_else(|| StorageError::not_found(Entity::Post, id))?;
-    rows::post(&row)
+    rows::post(&row).db()
 }
 
 #[async_trait]
@@ -159,28 +160,18 @@ impl PostRepo for PgStore {
         Ok(())
     }
 
-    async fn posts_by_author(&self, author: UserId, page: PageRequest) -> Result<Page<Post>> {
-        let limit = page.checked_limit()?;
-        let (at, after) = page.time_id()?.map_or(TOP, |(t, id)| (t.as_micros(), id));
-        let sql = format!(
-            "SELECT {POST_COLS} FROM posts WHERE author_id = $1 AND (created_at, id) < ($2, $3) \
-             ORDER BY created_at DESC, id DESC LIMIT $4"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(author.0)
-            .bind(at)
-            .bind(after)
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.pool)
-            .await
-            .db()?;
-        let items = rows.iter().map(rows::post).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, limit, |p: &Post| {
-            Position::TimeId {
-                at: p.created_at,
-                id: p.id.0,
-            }
-        }))
+    async fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>> {
+        let filter = move |qb: &mut QueryBuilder<'static, Postgres>| {
+            qb.push("author_id = ").push_bind(author.0);
+        };
+        lists::fetch(
+            &self.pool,
+            &self.keysets.posts_by_author,
+            seek,
+            filter,
+            rows::post,
+        )
+        .await
     }
 
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>> {
@@ -197,7 +188,7 @@ impl PostRepo for PgStore {
             .db()?;
         let mut found: std::collections::HashMap<PostId, Post> = rows
             .iter()
-            .map(|r| rows::post(r).map(|p| (p.id, p)))
+            .map(|r| rows::post(r).db().map(|p| (p.id, p)))
             .collect::<Result<_>>()?;
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }

@@ -1,15 +1,21 @@
 //! Full-text search in PostgreSQL: `tsvector` columns, GIN indexes, `ts_rank`.
+//!
+//! One query ranks the matches (ids and scores only, at most
+//! [`MAX_SEARCH_HITS`](crate::page::MAX_SEARCH_HITS)); the window is cut from that ranking by
+//! `keel-pagination`'s in-memory keyset, exactly as in the memory backend, and a second query
+//! loads the rows of the page.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use uuid::Uuid;
 
 use super::PgStore;
 use super::error::DbResultExt;
 use super::rows::{self, POST_COLS, USER_COLS};
 use crate::error::Result;
 use crate::model::{Post, User};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{List, MAX_SEARCH_HITS, Seek, SortValue, Window, check_seek, paginate_keys};
 use crate::repo::{SearchHit, SearchRepo};
 use crate::text;
 
@@ -20,64 +26,123 @@ fn or_query(query: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" | "))
 }
 
+/// What one search ranks: a table, its columns, a visibility condition and its row decoder.
+struct Target<T> {
+    table: &'static str,
+    cols: &'static str,
+    /// A condition ending in `AND`, or empty.
+    visible: &'static str,
+    list: List,
+    decode: fn(&sqlx::postgres::PgRow) -> Result<T, sqlx::Error>,
+    id_of: fn(&T) -> Uuid,
+}
+
 impl PgStore {
     async fn ranked<T>(
         &self,
-        sql: &str,
+        target: Target<T>,
         query: &str,
-        page: &PageRequest,
-        decode: fn(&PgRow) -> Result<T>,
-    ) -> Result<Page<SearchHit<T>>> {
-        let limit = page.checked_limit()?;
-        let offset = page.offset()?;
-        let Some(q) = or_query(query) else {
-            return Ok(Page {
-                items: Vec::new(),
-                next: None,
-            });
+        seek: &Seek,
+    ) -> Result<Window<SearchHit<T>>> {
+        check_seek(seek)?;
+        let Target {
+            table,
+            cols,
+            visible,
+            list,
+            decode,
+            id_of,
+        } = target;
+        let hits: Vec<(f64, Uuid)> = match or_query(query) {
+            None => Vec::new(),
+            Some(q) => {
+                let sql = format!(
+                    "SELECT ts_rank(search, q)::float8 AS score, id \
+                     FROM {table}, to_tsquery('simple', $1) q \
+                     WHERE {visible} search @@ q \
+                     ORDER BY score DESC, id DESC LIMIT $2"
+                );
+                sqlx::query_as(&sql)
+                    .bind(q)
+                    .bind(MAX_SEARCH_HITS as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                    .db()?
+            }
         };
-        let rows = sqlx::query(sql)
-            .bind(q)
-            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.pool)
-            .await
-            .db()?;
-        let items = rows
+        let window = paginate_keys(
+            &hits,
+            list,
+            seek,
+            |(score, id)| vec![SortValue::F64(*score), SortValue::Uuid(*id)],
+            |k| Some(*k),
+        )?;
+        let ids: Vec<Uuid> = window.items.iter().map(|(_, id)| *id).collect();
+        let mut rows: HashMap<Uuid, T> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            let sql = format!("SELECT {cols} FROM {table} WHERE id = ANY($1)");
+            sqlx::query(&sql)
+                .bind(&ids)
+                .fetch_all(&self.pool)
+                .await
+                .db()?
+                .iter()
+                .map(|r| decode(r).db().map(|t| (id_of(&t), t)))
+                .collect::<Result<_>>()?
+        };
+        // A row deleted between the two queries drops out of the page.
+        let (items, item_values) = window
+            .items
             .iter()
-            .map(|r| {
-                Ok(SearchHit {
-                    item: decode(r)?,
-                    score: r.try_get("score").db()?,
+            .zip(window.item_values)
+            .filter_map(|((score, id), v)| {
+                rows.remove(id).map(|item| {
+                    (
+                        SearchHit {
+                            item,
+                            score: *score,
+                        },
+                        v,
+                    )
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        let next = offset.saturating_add(limit as u64);
-        Ok(Page::from_overfetch(items, limit, |_| Position::Offset {
-            offset: next,
-        }))
+            .unzip();
+        Ok(Window {
+            items,
+            item_values,
+            next: window.next,
+            prev: window.prev,
+            has_next: window.has_next,
+            has_prev: window.has_prev,
+            total: window.total,
+        })
     }
 }
 
 #[async_trait]
 impl SearchRepo for PgStore {
-    async fn search_posts(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<Post>>> {
-        let sql = format!(
-            "SELECT {POST_COLS}, ts_rank(search, q) AS score \
-             FROM posts, to_tsquery('simple', $1) q \
-             WHERE visibility = 'public' AND search @@ q \
-             ORDER BY score DESC, id DESC OFFSET $2 LIMIT $3"
-        );
-        self.ranked(&sql, query, &page, rows::post).await
+    async fn search_posts(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<Post>>> {
+        let target = Target {
+            table: "posts",
+            cols: POST_COLS,
+            visible: "visibility = 'public' AND",
+            list: List::SearchPosts,
+            decode: rows::post,
+            id_of: |p| p.id.0,
+        };
+        self.ranked(target, query, seek).await
     }
 
-    async fn search_users(&self, query: &str, page: PageRequest) -> Result<Page<SearchHit<User>>> {
-        let sql = format!(
-            "SELECT {USER_COLS}, ts_rank(search, q) AS score \
-             FROM users, to_tsquery('simple', $1) q \
-             WHERE search @@ q \
-             ORDER BY score DESC, id DESC OFFSET $2 LIMIT $3"
-        );
-        self.ranked(&sql, query, &page, rows::user).await
+    async fn search_users(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<User>>> {
+        let target = Target {
+            table: "users",
+            cols: USER_COLS,
+            visible: "",
+            list: List::SearchUsers,
+            decode: rows::user,
+            id_of: |u| u.id.0,
+        };
+        self.ranked(target, query, seek).await
     }
 }

@@ -4,53 +4,33 @@ use async_trait::async_trait;
 
 use super::PgStore;
 use super::error::DbResultExt;
+use super::lists;
 use super::outbox::append;
-use super::rows::{self, TOP};
+use super::rows;
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{PostId, UserId};
 use crate::model::{Follow, FollowCounts, LikeOutcome};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{Seek, Window};
 use crate::repo::{FollowRepo, LikeRepo};
+use sqlx::{Postgres, QueryBuilder};
 
 impl PgStore {
-    async fn edge_page(
+    async fn edge_window(
         &self,
         user: UserId,
-        page: PageRequest,
+        seek: &Seek,
         followers: bool,
-    ) -> Result<Page<Follow>> {
-        let limit = page.checked_limit()?;
-        let (at, after) = page.time_id()?.map_or(TOP, |(t, id)| (t.as_micros(), id));
-        let (me, other) = if followers {
-            ("followee_id", "follower_id")
+    ) -> Result<Window<Follow>> {
+        let (keyset, column) = if followers {
+            (&self.keysets.followers, "followee_id = ")
         } else {
-            ("follower_id", "followee_id")
+            (&self.keysets.following, "follower_id = ")
         };
-        let sql = format!(
-            "SELECT follower_id, followee_id, created_at FROM follows \
-             WHERE {me} = $1 AND (created_at, {other}) < ($2, $3) \
-             ORDER BY created_at DESC, {other} DESC LIMIT $4"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(user.0)
-            .bind(at)
-            .bind(after)
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.pool)
-            .await
-            .db()?;
-        let items = rows.iter().map(rows::follow).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, limit, |f: &Follow| {
-            Position::TimeId {
-                at: f.created_at,
-                id: if followers {
-                    f.follower.0
-                } else {
-                    f.followee.0
-                },
-            }
-        }))
+        let filter = move |qb: &mut QueryBuilder<'static, Postgres>| {
+            qb.push(column).push_bind(user.0);
+        };
+        lists::fetch(&self.pool, keyset, seek, filter, rows::follow).await
     }
 
     async fn like_count(&self, post: PostId) -> Result<i64> {
@@ -119,12 +99,12 @@ impl FollowRepo for PgStore {
         Ok(removed)
     }
 
-    async fn followers(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>> {
-        self.edge_page(user, page, true).await
+    async fn followers(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>> {
+        self.edge_window(user, seek, true).await
     }
 
-    async fn following(&self, user: UserId, page: PageRequest) -> Result<Page<Follow>> {
-        self.edge_page(user, page, false).await
+    async fn following(&self, user: UserId, seek: &Seek) -> Result<Window<Follow>> {
+        self.edge_window(user, seek, false).await
     }
 
     async fn follow_counts(&self, user: UserId) -> Result<FollowCounts> {

@@ -5,14 +5,16 @@ use sqlx::PgConnection;
 
 use super::PgStore;
 use super::error::DbResultExt;
+use super::lists;
 use super::outbox::append;
 use super::rows::{self, USER_COLS};
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::UserId;
 use crate::model::{NewUser, User, UserPatch, apply_user_patch, user_terms};
-use crate::page::{Page, PageRequest, Position};
+use crate::page::{List, Seek, Window, paginate_keys};
 use crate::repo::UserRepo;
+use sqlx::{Postgres, QueryBuilder};
 
 /// Fills in the colliding value of a unique violation.
 fn with_value(err: StorageError, username: &str, email: &str) -> StorageError {
@@ -36,7 +38,7 @@ async fn fetch_user(conn: &mut PgConnection, id: UserId, lock: bool) -> Result<U
         .await
         .db()?
         .ok_or_else(|| StorageError::not_found(Entity::User, id))?;
-    rows::user(&row)
+    rows::user(&row).db()
 }
 
 async fn write_user(conn: &mut PgConnection, u: &User, insert: bool) -> Result<()> {
@@ -116,7 +118,7 @@ impl UserRepo for PgStore {
             .await
             .db()?
             .ok_or_else(|| StorageError::not_found(Entity::User, username))?;
-        rows::user(&row)
+        rows::user(&row).db()
     }
 
     async fn user_by_email(&self, email: &str) -> Result<User> {
@@ -127,7 +129,7 @@ impl UserRepo for PgStore {
             .await
             .db()?
             .ok_or_else(|| StorageError::not_found(Entity::User, email))?;
-        rows::user(&row)
+        rows::user(&row).db()
     }
 
     async fn update_user(&self, id: UserId, patch: UserPatch) -> Result<User> {
@@ -172,38 +174,37 @@ impl UserRepo for PgStore {
         Ok(())
     }
 
-    async fn users_by_prefix(&self, prefix: &str, page: PageRequest) -> Result<Page<User>> {
-        let limit = page.checked_limit()?;
+    async fn users_by_prefix(&self, prefix: &str, seek: &Seek) -> Result<Window<User>> {
         let prefix = prefix.to_ascii_lowercase();
-        let after = page.key()?.unwrap_or("").to_owned();
         // Usernames hold only [a-z0-9_] once lowercased; any other prefix matches nothing.
         if !prefix
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Ok(Page {
-                items: Vec::new(),
-                next: None,
-            });
+            return paginate_keys::<(), User>(
+                &[],
+                List::UsersByPrefix,
+                seek,
+                |_| Vec::new(),
+                |_| None,
+            );
         }
         // '{' sorts right after 'z' in the "C" collation: [prefix, prefix || '{') is the range
-        // of every string that starts with the prefix.
-        let sql = format!(
-            "SELECT {USER_COLS} FROM users \
-             WHERE username_lower >= $1 AND username_lower < $2 AND username_lower > $3 \
-             ORDER BY username_lower LIMIT $4"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(&prefix)
-            .bind(format!("{prefix}{{"))
-            .bind(&after)
-            .bind(limit as i64 + 1)
-            .fetch_all(&self.pool)
-            .await
-            .db()?;
-        let items = rows.iter().map(rows::user).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, limit, |u| Position::Key {
-            key: u.username.to_ascii_lowercase(),
-        }))
+        // of every string that starts with the prefix, served by users_username_lower_key.
+        let upper = format!("{prefix}{{");
+        let filter = move |qb: &mut QueryBuilder<'static, Postgres>| {
+            qb.push("username_lower >= ")
+                .push_bind(prefix.clone())
+                .push(" AND username_lower < ")
+                .push_bind(upper.clone());
+        };
+        lists::fetch(
+            &self.pool,
+            &self.keysets.users_by_prefix,
+            seek,
+            filter,
+            rows::user,
+        )
+        .await
     }
 }

@@ -1,11 +1,11 @@
 //! Posts and comments.
 
 use keel_storage::{
-    Clock, CommentId, NewComment, NewPost, PageRequest, PostId, PostPatch, PostType, StorageError,
-    Visibility,
+    Clock, CommentId, NewComment, NewPost, PostId, PostPatch, PostType, StorageError, Visibility,
 };
 
 use super::{Ctx, all_pages, assert_not_found, field_of};
+use keel_storage::page::Seek;
 
 pub async fn posts_crud_and_parsing(cx: Ctx) {
     let s = &cx.store;
@@ -95,38 +95,32 @@ pub async fn posts_by_author_keyset(cx: Ctx) {
     }
     ids.reverse();
     for limit in [1, 2, 5, 13, 50] {
-        let got: Vec<PostId> = all_pages(limit, |p| s.posts_by_author(ada.id, p))
-            .await
-            .into_iter()
-            .map(|p| p.id)
-            .collect();
+        let got: Vec<PostId> = all_pages(
+            limit,
+            |k| async move { s.posts_by_author(ada.id, &k).await },
+        )
+        .await
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
         assert_eq!(got, ids, "limit {limit}");
     }
     // A post inserted after a page was read shows up only on a fresh first page (keyset).
-    let first = s
-        .posts_by_author(ada.id, PageRequest::first(5))
-        .await
-        .unwrap();
+    let first = s.posts_by_author(ada.id, &Seek::first(5)).await.unwrap();
     cx.tick();
     let newer = cx.post(&ada, "newer").await;
     let second = s
-        .posts_by_author(ada.id, PageRequest::after(5, first.next.clone().unwrap()))
+        .posts_by_author(ada.id, &super::after(5, first.next.clone()))
         .await
         .unwrap();
     assert_eq!(second.items[0].id, ids[5]);
-    let fresh = s
-        .posts_by_author(ada.id, PageRequest::first(1))
-        .await
-        .unwrap();
+    let fresh = s.posts_by_author(ada.id, &Seek::first(1)).await.unwrap();
     assert_eq!(fresh.items[0].id, newer.id);
     let none = s
-        .posts_by_author(
-            keel_storage::UserId(uuid::Uuid::nil()),
-            PageRequest::first(5),
-        )
+        .posts_by_author(keel_storage::UserId(uuid::Uuid::nil()), &Seek::first(5))
         .await
         .unwrap();
-    assert!(none.items.is_empty() && none.next.is_none());
+    assert!(none.items.is_empty() && !none.has_next);
 }
 
 pub async fn posts_by_ids_order(cx: Ctx) {
@@ -185,7 +179,7 @@ pub async fn comments_threads(cx: Ctx) {
     assert_eq!(s.comment(r11.id).await.unwrap().parent, Some(r1.id));
     assert_eq!(s.post(post.id).await.unwrap().comment_count, 8);
 
-    let tops: Vec<CommentId> = all_pages(2, |p| s.comments(post.id, None, p))
+    let tops: Vec<CommentId> = all_pages(2, |k| async move { s.comments(post.id, None, &k).await })
         .await
         .into_iter()
         .map(|c| c.id)
@@ -195,7 +189,12 @@ pub async fn comments_threads(cx: Ctx) {
         top.iter().map(|c| c.id).collect::<Vec<_>>(),
         "oldest first"
     );
-    let replies: Vec<CommentId> = all_pages(1, |p| s.comments(post.id, Some(top[0].id), p))
+    let top0 = top[0].id;
+    let replies: Vec<CommentId> =
+        all_pages(
+            1,
+            |k| async move { s.comments(post.id, Some(top0), &k).await },
+        )
         .await
         .into_iter()
         .map(|c| c.id)

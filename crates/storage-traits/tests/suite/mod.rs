@@ -10,9 +10,8 @@ pub mod users;
 
 use std::sync::Arc;
 
-use keel_storage::{
-    ManualClock, NewPost, NewUser, Page, PageRequest, Post, StorageError, Store, Timestamp, User,
-};
+use keel_storage::page::{Direction, Position, Seek, Window};
+use keel_storage::{ManualClock, NewPost, NewUser, Post, StorageError, Store, Timestamp, User};
 
 /// A store under test and the clock it runs on.
 pub struct Ctx {
@@ -47,28 +46,65 @@ pub fn start() -> Timestamp {
     Timestamp::from_millis(1_700_000_000_000)
 }
 
-/// Reads every page of a list, asserting the pages never overlap.
-pub async fn all_pages<T, F, Fut>(limit: u32, mut f: F) -> Vec<T>
+/// A forward seek from `position`.
+pub fn after(limit: usize, position: Position) -> Seek {
+    Seek {
+        direction: Direction::Forward,
+        position,
+        limit,
+    }
+}
+
+/// Reads every page of a list forward, asserting pages never overlap, then walks back from the
+/// end with `before` seeks and asserts it reads the same rows.
+pub async fn all_pages<T, F, Fut>(limit: usize, mut f: F) -> Vec<T>
 where
     T: Clone + PartialEq + std::fmt::Debug,
-    F: FnMut(PageRequest) -> Fut,
-    Fut: Future<Output = Result<Page<T>, StorageError>>,
+    F: FnMut(Seek) -> Fut,
+    Fut: Future<Output = Result<Window<T>, StorageError>>,
 {
     let mut out: Vec<T> = Vec::new();
-    let mut req = PageRequest::first(limit);
+    let mut seek = Seek::first(limit);
+    let mut end = None;
     for _ in 0..10_000 {
-        let page = f(req.clone()).await.unwrap();
-        assert!(page.items.len() <= limit as usize);
-        for item in &page.items {
+        let w = f(seek.clone()).await.unwrap();
+        assert!(w.items.len() <= limit);
+        assert_eq!(w.items.len(), w.item_values.len());
+        assert_eq!(
+            w.has_prev,
+            !out.is_empty(),
+            "has_prev on every page but the first"
+        );
+        for item in &w.items {
             assert!(!out.contains(item), "item returned twice: {item:?}");
         }
-        out.extend(page.items);
-        match page.next {
-            Some(p) => req = PageRequest::after(limit, p),
-            None => return out,
+        out.extend(w.items);
+        if !w.has_next {
+            end = Some(w.next);
+            break;
         }
+        seek = after(limit, w.next);
     }
-    panic!("pagination never ended");
+    assert!(end.is_some(), "pagination never ended");
+    // Backward from the end.
+    let mut back: Vec<T> = Vec::new();
+    let mut seek = Seek::last(limit);
+    for _ in 0..10_000 {
+        let w = f(seek.clone()).await.unwrap();
+        let mut items = w.items;
+        items.extend(back);
+        back = items;
+        if !w.has_prev {
+            break;
+        }
+        seek = Seek {
+            direction: Direction::Backward,
+            position: w.prev,
+            limit,
+        };
+    }
+    assert_eq!(back, out, "backward pages read the same rows");
+    out
 }
 
 pub fn field_of<T: std::fmt::Debug>(r: Result<T, StorageError>) -> &'static str {

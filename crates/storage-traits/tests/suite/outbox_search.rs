@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use keel_storage::{
-    Event, NewComment, NewPost, PageRequest, PostId, PostPatch, UserPatch, Visibility,
-};
+use keel_storage::{Event, NewComment, NewPost, PostId, PostPatch, UserPatch, Visibility};
 
 use super::{Ctx, all_pages};
+use keel_storage::page::Seek;
 
 pub async fn outbox_records_and_leases(cx: Ctx) {
     let s = &cx.store;
@@ -198,7 +197,7 @@ pub async fn search_posts_ranked(cx: Ctx) {
         .await
         .unwrap();
     let page = s
-        .search_posts("Rust ASYNC", PageRequest::first(10))
+        .search_posts("Rust ASYNC", &Seek::first(10))
         .await
         .unwrap();
     let ids: Vec<PostId> = page.items.iter().map(|h| h.item.id).collect();
@@ -211,10 +210,7 @@ pub async fn search_posts_ranked(cx: Ctx) {
     );
     assert!(page.items[0].score > page.items[1].score);
     // Hashtags are searchable, edits reindex, deletes unindex.
-    let tag = s
-        .search_posts("#rust", PageRequest::first(10))
-        .await
-        .unwrap();
+    let tag = s.search_posts("#rust", &Seek::first(10)).await.unwrap();
     assert_eq!(tag.items.len(), 2);
     s.update_post(
         rust_only.id,
@@ -226,13 +222,10 @@ pub async fn search_posts_ranked(cx: Ctx) {
     .await
     .unwrap();
     s.delete_post(both.id).await.unwrap();
-    let page = s
-        .search_posts("rust", PageRequest::first(10))
-        .await
-        .unwrap();
+    let page = s.search_posts("rust", &Seek::first(10)).await.unwrap();
     assert!(page.items.is_empty());
     assert_eq!(
-        s.search_posts("go", PageRequest::first(10))
+        s.search_posts("go", &Seek::first(10))
             .await
             .unwrap()
             .items
@@ -240,14 +233,14 @@ pub async fn search_posts_ranked(cx: Ctx) {
         1
     );
     assert!(
-        s.search_posts("", PageRequest::first(10))
+        s.search_posts("", &Seek::first(10))
             .await
             .unwrap()
             .items
             .is_empty()
     );
     assert!(
-        s.search_posts("!!! ???", PageRequest::first(10))
+        s.search_posts("!!! ???", &Seek::first(10))
             .await
             .unwrap()
             .items
@@ -257,7 +250,7 @@ pub async fn search_posts_ranked(cx: Ctx) {
     for i in 0..7 {
         cx.post(&ada, &format!("paging word {i}")).await;
     }
-    let all = all_pages(3, |p| s.search_posts("paging", p)).await;
+    let all = all_pages(3, |k| async move { s.search_posts("paging", &k).await }).await;
     assert_eq!(all.len(), 7);
 }
 
@@ -276,21 +269,18 @@ pub async fn search_users_ranked(cx: Ctx) {
     let love = cx.user("lovelace").await;
     cx.user("bob").await;
     let page = s
-        .search_users("ada lovelace", PageRequest::first(10))
+        .search_users("ada lovelace", &Seek::first(10))
         .await
         .unwrap();
     let ids: Vec<_> = page.items.iter().map(|h| h.item.id).collect();
     assert_eq!(ids, [ada.id, love.id]);
-    let page = s
-        .search_users("LOVELACE", PageRequest::first(1))
-        .await
-        .unwrap();
+    let page = s.search_users("LOVELACE", &Seek::first(1)).await.unwrap();
     assert_eq!(page.items.len(), 1);
     let rest = s
-        .search_users("lovelace", PageRequest::after(1, page.next.unwrap()))
+        .search_users("lovelace", &super::after(1, page.next.clone()))
         .await
         .unwrap();
     assert_eq!(rest.items.len(), 1);
-    assert!(rest.next.is_none());
+    assert!(!rest.has_next);
     assert_ne!(rest.items[0].item.id, page.items[0].item.id);
 }

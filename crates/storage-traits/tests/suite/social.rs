@@ -18,14 +18,15 @@ pub async fn follows_idempotent_and_listed(cx: Ctx) {
     assert!(s.is_following(fans[0].id, ada.id).await.unwrap());
     assert!(!s.is_following(ada.id, fans[0].id).await.unwrap());
 
-    let followers: Vec<Follow> = all_pages(3, |p| s.followers(ada.id, p)).await;
+    let followers: Vec<Follow> =
+        all_pages(3, |k| async move { s.followers(ada.id, &k).await }).await;
     let expected: Vec<UserId> = fans.iter().rev().map(|u| u.id).collect();
     assert_eq!(
         followers.iter().map(|f| f.follower).collect::<Vec<_>>(),
         expected
     );
     assert!(followers.iter().all(|f| f.followee == ada.id));
-    let following = all_pages(3, |p| s.following(ada.id, p)).await;
+    let following = all_pages(3, |k| async move { s.following(ada.id, &k).await }).await;
     assert_eq!(following.len(), 1);
     assert_eq!(following[0].followee, fans[3].id);
 

@@ -1,10 +1,9 @@
 //! Users: create, lookups, conflicts, validation, partial update, prefix search, deletion.
 
-use keel_storage::{
-    Clock, Entity, Event, NewComment, NewUser, PageRequest, StorageError, UserPatch,
-};
+use keel_storage::{Clock, Entity, Event, NewComment, NewUser, StorageError, UserPatch};
 
 use super::{Ctx, all_pages, assert_not_found, field_of};
+use keel_storage::page::Seek;
 
 pub async fn create_and_lookup(cx: Ctx) {
     let s = &cx.store;
@@ -100,15 +99,30 @@ pub async fn invalid_input(cx: Ctx) {
         "content"
     );
     assert_eq!(
-        field_of(s.users_by_prefix("a", PageRequest::first(0)).await),
+        field_of(
+            s.users_by_prefix(
+                "a",
+                &Seek {
+                    limit: 0,
+                    ..Seek::first(1)
+                }
+            )
+            .await
+        ),
         "limit"
     );
     assert_eq!(
-        field_of(s.users_by_prefix("a", PageRequest::first(10_000)).await),
+        field_of(s.users_by_prefix("a", &Seek::first(10_000)).await),
         "limit"
     );
-    let wrong = PageRequest::after(5, keel_storage::Position::Offset { offset: 1 });
-    assert_eq!(field_of(s.posts_by_author(ada.id, wrong).await), "after");
+    let wrong = super::after(
+        5,
+        keel_storage::page::Position::after(vec![keel_storage::page::SortValue::Text("x".into())]),
+    );
+    assert_eq!(
+        field_of(s.posts_by_author(ada.id, &wrong).await),
+        "position"
+    );
     // Nothing was written by the failed calls.
     assert_eq!(s.pending_outbox().await.unwrap(), 1);
 }
@@ -174,27 +188,24 @@ pub async fn prefix_search_paginates(cx: Ctx) {
     for n in ["carl", "Caro", "carmen", "bob", "car_1", "dan", "cab"] {
         cx.user(n).await;
     }
-    let names: Vec<String> = all_pages(2, |p| s.users_by_prefix("CAR", p))
+    let names: Vec<String> = all_pages(2, |k| async move { s.users_by_prefix("CAR", &k).await })
         .await
         .into_iter()
         .map(|u| u.username)
         .collect();
     assert_eq!(names, ["car_1", "carl", "carmen", "Caro"]);
-    let page = s
-        .users_by_prefix("zz", PageRequest::first(5))
-        .await
-        .unwrap();
-    assert!(page.items.is_empty() && page.next.is_none());
+    let page = s.users_by_prefix("zz", &Seek::first(5)).await.unwrap();
+    assert!(page.items.is_empty() && !page.has_next);
     // Prefixes that no username can have match nothing rather than failing.
     assert!(
-        s.users_by_prefix("%", PageRequest::first(5))
+        s.users_by_prefix("%", &Seek::first(5))
             .await
             .unwrap()
             .items
             .is_empty()
     );
     assert_eq!(
-        s.users_by_prefix("", PageRequest::first(50))
+        s.users_by_prefix("", &Seek::first(50))
             .await
             .unwrap()
             .items
