@@ -102,6 +102,16 @@ fn maglev_grown(n: u32) -> Result<Built, ShardingError> {
     Ok(plain(m, ids(n + 1), memory))
 }
 
+fn maglev_minimal_grown(n: u32) -> Result<Built, ShardingError> {
+    let mut m = Maglev::weighted(
+        ids(n).into_iter().map(|id| WeightedShard::new(id, 1)),
+        Some(maglev_size(n)),
+    )?;
+    m.add_shard_minimal(WeightedShard::new(n, 1))?;
+    let memory = m.memory_bytes();
+    Ok(plain(m, ids(n + 1), memory))
+}
+
 fn maglev_size(n: u32) -> u64 {
     (128 * u64::from(n)).max(65_537)
 }
@@ -247,12 +257,13 @@ fn main() -> Result<(), ShardingError> {
     let hashes: Vec<u64> = (0..KEYS)
         .map(|i| stable_hash(format!("user:{i}").as_bytes()))
         .collect();
-    let strategies: [(&'static str, Make, Make); 8] = [
+    let strategies: [(&'static str, Make, Make); 9] = [
         ("hash-mod", hashmod, |n| hashmod(n + 1)),
         ("jump", jump, |n| jump(n + 1)),
         ("memento (10% removed)", memento, memento_grown),
         ("rendezvous", rendezvous, |n| rendezvous(n + 1)),
-        ("maglev", maglev, maglev_grown),
+        ("maglev (rebuilt)", maglev, maglev_grown),
+        ("maglev (minimal update)", maglev, maglev_minimal_grown),
         ("ring, 100 vnodes", ring100, |n| ring100(n + 1)),
         ("ring, 1000 vnodes", ring1000, |n| ring1000(n + 1)),
         ("bounded loads e=0.25", bounded, |n| bounded(n + 1)),

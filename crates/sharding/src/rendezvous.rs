@@ -138,22 +138,24 @@ fn entry(s: WeightedShard) -> Entry {
 impl HashSharder for Rendezvous {
     #[inline]
     fn shard_for_hash(&self, hash: u64) -> ShardId {
-        let mut best = ShardId(0);
+        let Some(first) = self.entries.first() else {
+            return ShardId(0);
+        };
+        let mut best = first.id;
         if self.uniform {
-            let mut top = 0u64;
-            let mut first = true;
-            for e in &self.entries {
+            let mut top = mix64(hash ^ first.seed);
+            for e in self.entries.iter().skip(1) {
                 let s = mix64(hash ^ e.seed);
-                if first || s > top || (s == top && e.id < best) {
+                // Ties (probability 2^-64) go to the lower id, so the order of shards is moot.
+                if s > top || (s == top && e.id < best) {
                     top = s;
                     best = e.id;
-                    first = false;
                 }
             }
             return best;
         }
-        let mut top = f64::NEG_INFINITY;
-        for e in &self.entries {
+        let mut top = self.weighted_score(mix64(hash ^ first.seed), first.weight);
+        for e in self.entries.iter().skip(1) {
             let s = self.weighted_score(mix64(hash ^ e.seed), e.weight);
             if s > top || (s == top && e.id < best) {
                 top = s;

@@ -2,11 +2,12 @@
 //!
 //! # Layout built for the cache
 //! The ring is one sorted array of `(point, shard)` pairs, 16 bytes each, plus an index over
-//! the top `b` bits of the hash, where `2^b` is the power of two at or above the number of
-//! points. `index[p]` is the first point whose top bits are `>= p`, so a lookup reads one index
-//! slot, then scans the (on average one) points of its bucket: two cache misses, no binary
-//! search. Building sorts all points once (`O(P log P)`), never one sorted insert per virtual
-//! node.
+//! the top `b` bits of the hash, with `2^b` between 2 and 4 times the number of points. An
+//! index slot whose hash range holds no point (most of them) stores the answer itself, the
+//! owner of the next point; the others store the position of their first point, and the
+//! lookup scans on from there (about one step). So a lookup is the hash, one read of a 4-byte
+//! index slot, and only sometimes one read of the points: no binary search. Building sorts
+//! all points once (`O(P log P)`), never one sorted insert per virtual node.
 //!
 //! # Placement
 //! Virtual node `v` of shard `s` sits at `stable_hash(s as u32 LE ++ v as u32 LE)`; a key's
@@ -18,6 +19,9 @@ use crate::{HashSharder, ShardId, ShardingError, WeightedShard, hash::vnode_poin
 
 /// The largest number of points (virtual nodes in total) a ring may hold.
 pub const MAX_POINTS: u64 = 1 << 28;
+
+/// Index entry flag: the low bits are the position in `shards` of the answer, not a point.
+const DIRECT: u32 = 1 << 31;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Point {
@@ -196,22 +200,43 @@ impl Ring {
 
     fn rebuild_index(&mut self) {
         let n = self.points.len().max(1);
-        let bits = n.next_power_of_two().trailing_zeros().max(1);
+        // 2^bits in [2n, 4n): most slots hold no point and answer directly.
+        let bits = (n.next_power_of_two().trailing_zeros() + 1).clamp(1, 31);
         self.shift = 64 - bits;
         let slots = 1usize << bits;
-        let mut index = Vec::with_capacity(slots + 1);
+        let ordinal: std::collections::HashMap<u32, u32> = self
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.0, i as u32))
+            .collect();
+        let mut index = Vec::with_capacity(slots);
         let mut i = 0usize;
-        for p in 0..slots as u64 {
+        for slot in 0..slots as u64 {
             while self
                 .points
                 .get(i)
-                .is_some_and(|pt| (pt.hash >> self.shift) < p)
+                .is_some_and(|pt| (pt.hash >> self.shift) < slot)
             {
                 i += 1;
             }
-            index.push(i as u32);
+            let entry = match self.points.get(i) {
+                Some(pt) if (pt.hash >> self.shift) == slot => i as u32,
+                // No point in this slot: every hash in it belongs to the next point's owner
+                // (wrapping to the first point past the end).
+                _ => {
+                    let owner = self
+                        .points
+                        .get(i)
+                        .or_else(|| self.points.first())
+                        .and_then(|pt| ordinal.get(&pt.shard))
+                        .copied()
+                        .unwrap_or(0);
+                    DIRECT | owner
+                }
+            };
+            index.push(entry);
         }
-        index.push(self.points.len() as u32);
         self.index = index;
     }
 
@@ -219,15 +244,16 @@ impl Ring {
     #[inline]
     fn position(&self, hash: u64) -> usize {
         let slot = (hash >> self.shift) as usize;
-        let (mut i, end) = match (self.index.get(slot), self.index.get(slot + 1)) {
-            (Some(&a), Some(&b)) => (a as usize, b as usize),
-            _ => (0, 0),
+        let mut i = match self.index.get(slot) {
+            Some(&e) if e & DIRECT == 0 => e as usize,
+            // An empty slot: the first point at or after it is the first point past the slot.
+            _ => self.points.partition_point(|p| p.hash < hash),
         };
-        while i < end {
-            match self.points.get(i) {
-                Some(p) if p.hash < hash => i += 1,
-                _ => break,
+        while let Some(p) = self.points.get(i) {
+            if p.hash >= hash {
+                break;
             }
+            i += 1;
         }
         i
     }
@@ -287,11 +313,23 @@ impl Ring {
 impl HashSharder for Ring {
     #[inline]
     fn shard_for_hash(&self, hash: u64) -> ShardId {
-        let i = self.position(hash);
-        match self.points.get(i).or_else(|| self.points.first()) {
-            Some(p) => ShardId(p.shard),
-            None => self.shards.first().map_or(ShardId(0), |s| s.id),
+        let slot = (hash >> self.shift) as usize;
+        let entry = self.index.get(slot).copied().unwrap_or(DIRECT);
+        if entry & DIRECT != 0 {
+            return self
+                .shards
+                .get((entry & !DIRECT) as usize)
+                .map_or(ShardId(0), |s| s.id);
         }
+        let mut i = entry as usize;
+        while let Some(p) = self.points.get(i) {
+            if p.hash >= hash {
+                return ShardId(p.shard);
+            }
+            i += 1;
+        }
+        // Past the last point: wrap to the first.
+        self.points.first().map_or(ShardId(0), |p| ShardId(p.shard))
     }
 }
 

@@ -254,3 +254,49 @@ fn hashmod_moves_nearly_everything() {
     let f = moved as f64 / hashes.len() as f64;
     assert!((f - 10.0 / 11.0).abs() < 0.02, "{f}");
 }
+
+fn naive_owner(shards: &[(u32, u32)], vnodes: u32, h: u64) -> ShardId {
+    let mut pts: Vec<(u64, u32)> = Vec::new();
+    for &(s, w) in shards {
+        for v in 0..w * vnodes {
+            let mut b = [0u8; 8];
+            b[..4].copy_from_slice(&s.to_le_bytes());
+            b[4..].copy_from_slice(&v.to_le_bytes());
+            pts.push((keel_sharding::stable_hash(&b), s));
+        }
+    }
+    pts.sort_unstable();
+    pts.dedup_by_key(|p| p.0);
+    let i = pts.partition_point(|p| p.0 < h);
+    ShardId(pts.get(i).unwrap_or(&pts[0]).1)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// The indexed ring answers like a plain binary search over the sorted points, after any
+    /// sequence of additions and removals.
+    #[test]
+    fn ring_index_matches_naive_after_changes(
+        ids in proptest::collection::btree_set(0u32..5000, 1..12),
+        weights in proptest::collection::vec(1u32..4, 12),
+        vnodes in 1u32..40,
+        extra in 5000u32..6000,
+        probes in proptest::collection::vec(proptest::prelude::any::<u64>(), 64),
+    ) {
+        let mut shards: Vec<(u32, u32)> = ids.iter().zip(&weights).map(|(&i, &w)| (i, w)).collect();
+        let mut ring = Ring::weighted(shards.iter().map(|&(i, w)| WeightedShard::new(i, w)), vnodes).unwrap();
+        for &h in &probes {
+            proptest::prop_assert_eq!(ring.shard_for_hash(h), naive_owner(&shards, vnodes, h));
+        }
+        ring.add_shard(ShardId(extra), 2).unwrap();
+        shards.push((extra, 2));
+        let gone = shards.remove(0);
+        ring.remove_shard(ShardId(gone.0)).unwrap();
+        for &h in &probes {
+            proptest::prop_assert_eq!(ring.shard_for_hash(h), naive_owner(&shards, vnodes, h));
+            let reps = ring.replicas_for_hash(h, 2);
+            proptest::prop_assert_eq!(reps[0], ring.shard_for_hash(h));
+        }
+    }
+}
