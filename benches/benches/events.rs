@@ -53,9 +53,14 @@ async fn start(bus: Arc<dyn EventBus>) -> ConsumerHandle {
 
 async fn round(bus: &dyn EventBus, stats: &ConsumerStats) {
     let target = stats.processed() + BATCH;
-    for n in 0..BATCH {
-        let envelope = Envelope::new(&Ping { n }, &SystemClock).unwrap();
-        bus.publish(&envelope).await.unwrap();
+    // Published as a relay does: pipelined batches of 100.
+    let envelopes: Vec<Envelope> = (0..BATCH)
+        .map(|n| Envelope::new(&Ping { n }, &SystemClock).unwrap())
+        .collect();
+    for chunk in envelopes.chunks(100) {
+        for result in bus.publish_batch(chunk).await {
+            result.unwrap();
+        }
     }
     while stats.processed() < target {
         tokio::task::yield_now().await;

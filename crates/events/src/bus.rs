@@ -98,6 +98,18 @@ pub trait EventBus: Send + Sync + std::fmt::Debug {
     /// of an event with the same id).
     async fn publish(&self, envelope: &Envelope) -> Result<PublishReceipt, BusError>;
 
+    /// Publishes several events and returns one result per event, in order. Backends that can
+    /// pipeline (JetStream) send them all before waiting for acknowledgements; the default
+    /// publishes one after another. Events of one aggregate must not appear twice in one call
+    /// if their relative order matters: a failure of the first does not stop the second.
+    async fn publish_batch(&self, envelopes: &[Envelope]) -> Vec<Result<PublishReceipt, BusError>> {
+        let mut results = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            results.push(self.publish(envelope).await);
+        }
+        results
+    }
+
     /// Opens a subscription for a durable consumer.
     async fn subscribe(&self, spec: &SubscriptionSpec) -> Result<Box<dyn Subscription>, BusError>;
 

@@ -240,6 +240,39 @@ impl EventBus for JetStreamBus {
         Ok(PublishReceipt::new(duplicate))
     }
 
+    async fn publish_batch(&self, envelopes: &[Envelope]) -> Vec<Result<PublishReceipt, BusError>> {
+        // Send every publish first, then collect the acknowledgements: one round trip for the
+        // batch instead of one per event. JetStream stores messages from one connection in the
+        // order they were sent.
+        let mut pending = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let sent = async {
+                self.ensure_family(&envelope.family).await?;
+                let payload = Bytes::from(envelope.to_bytes()?);
+                let publish = Publish::build()
+                    .payload(payload)
+                    .message_id(envelope.id.to_string());
+                self.context
+                    .send_publish(self.subject(envelope), publish)
+                    .await
+                    .map_err(unavailable)
+            }
+            .await;
+            pending.push(sent);
+        }
+        let mut results = Vec::with_capacity(pending.len());
+        for sent in pending {
+            results.push(match sent {
+                Ok(ack) => ack
+                    .await
+                    .map(|ack| PublishReceipt::new(ack.duplicate))
+                    .map_err(unavailable),
+                Err(error) => Err(error),
+            });
+        }
+        results
+    }
+
     async fn subscribe(&self, spec: &SubscriptionSpec) -> Result<Box<dyn Subscription>, BusError> {
         self.ensure_family(&spec.family).await?;
         let stream = self

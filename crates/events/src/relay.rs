@@ -70,27 +70,47 @@ impl OutboxRelay {
         let mut round = RelayRound::default();
         let mut failed_aggregates: HashSet<String> = HashSet::new();
         let mut deferred = Vec::new();
-        for entry in batch {
-            if failed_aggregates.contains(&entry.envelope.aggregate_id) {
-                deferred.push(entry.seq);
-                continue;
+        let mut remaining = batch;
+        // Publish in waves holding at most one event per aggregate: a wave is pipelined (one
+        // round trip on JetStream), and an aggregate's next event waits for the previous one's
+        // acknowledgement, so a failure can never let a later event of the aggregate pass it.
+        while !remaining.is_empty() {
+            let mut in_wave: HashSet<&str> = HashSet::new();
+            let mut wave = Vec::new();
+            let mut later = Vec::new();
+            for entry in &remaining {
+                let aggregate = entry.envelope.aggregate_id.as_str();
+                if failed_aggregates.contains(aggregate) {
+                    deferred.push(entry.seq);
+                } else if in_wave.insert(aggregate) {
+                    wave.push(entry);
+                } else {
+                    later.push(entry.clone());
+                }
             }
-            match self.bus.publish(&entry.envelope).await {
-                Ok(receipt) => {
-                    self.source.mark_published(entry.seq).await?;
-                    if receipt.duplicate {
-                        round.duplicates += 1;
-                    } else {
-                        round.published += 1;
+            let envelopes: Vec<_> = wave.iter().map(|e| e.envelope.clone()).collect();
+            let results = self.bus.publish_batch(&envelopes).await;
+            // A backend returning fewer results than events leaves the rest for a later round.
+            deferred.extend(wave.iter().skip(results.len()).map(|e| e.seq));
+            for (entry, result) in wave.iter().zip(results) {
+                match result {
+                    Ok(receipt) => {
+                        self.source.mark_published(entry.seq).await?;
+                        if receipt.duplicate {
+                            round.duplicates += 1;
+                        } else {
+                            round.published += 1;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(event_id = %entry.envelope.id, %error,
+                            "publish failed; the event stays in the outbox");
+                        failed_aggregates.insert(entry.envelope.aggregate_id.clone());
+                        deferred.push(entry.seq);
                     }
                 }
-                Err(error) => {
-                    tracing::warn!(event_id = %entry.envelope.id, %error,
-                        "publish failed; the event stays in the outbox");
-                    failed_aggregates.insert(entry.envelope.aggregate_id.clone());
-                    deferred.push(entry.seq);
-                }
             }
+            remaining = later;
         }
         round.deferred = deferred.len();
         if !deferred.is_empty() {

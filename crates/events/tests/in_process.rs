@@ -261,3 +261,77 @@ async fn a_closed_bus_ends_subscriptions_and_refuses_publishes() {
     assert!(SubscriptionSpec::new("bad name", "posts").is_err());
     assert!(SubscriptionSpec::new("ok", "Bad.Family").is_err());
 }
+
+/// A bus that refuses one event once, and records what it stored.
+#[derive(Debug, Default)]
+struct FlakyBus {
+    refuse: parking_lot::Mutex<Option<uuid::Uuid>>,
+    stored: parking_lot::Mutex<Vec<uuid::Uuid>>,
+}
+
+#[async_trait]
+impl EventBus for FlakyBus {
+    async fn publish(&self, envelope: &Envelope) -> Result<PublishReceipt, BusError> {
+        if self
+            .refuse
+            .lock()
+            .take_if(|id| *id == envelope.id)
+            .is_some()
+        {
+            return Err(BusError::Unavailable {
+                reason: "flaky".into(),
+            });
+        }
+        self.stored.lock().push(envelope.id);
+        Ok(PublishReceipt::new(false))
+    }
+    async fn subscribe(&self, _spec: &SubscriptionSpec) -> Result<Box<dyn Subscription>, BusError> {
+        Err(BusError::Closed)
+    }
+    async fn dead_letters(
+        &self,
+        _family: &str,
+        _limit: usize,
+    ) -> Result<Vec<DeadLetter>, BusError> {
+        Ok(Vec::new())
+    }
+    async fn replay_dead_letter(&self, _family: &str, id: uuid::Uuid) -> Result<(), BusError> {
+        Err(BusError::DeadLetterNotFound(id))
+    }
+}
+
+#[tokio::test]
+async fn a_failed_publish_holds_back_the_rest_of_its_aggregate_but_not_others() {
+    let clock = ManualClock::new(0);
+    let outbox = Arc::new(MemoryOutbox::new(Arc::new(clock.clone())));
+    let ev = |post_id, author_id| {
+        Envelope::new(
+            &PostCreated {
+                post_id,
+                author_id,
+                poison: false,
+            },
+            &clock,
+        )
+        .unwrap()
+    };
+    let a1 = ev(1, 1);
+    let b1 = ev(2, 2);
+    let a2 = ev(3, 1);
+    let b2 = ev(4, 2);
+    for e in [&a1, &b1, &a2, &b2] {
+        outbox.append(e.clone());
+    }
+    let bus = Arc::new(FlakyBus::default());
+    *bus.refuse.lock() = Some(a1.id);
+    let relay = OutboxRelay::new(outbox.clone(), bus.clone());
+    let round = relay.run_once().await.unwrap();
+    assert_eq!(round.published, 2);
+    assert_eq!(round.deferred, 2);
+    assert_eq!(*bus.stored.lock(), vec![b1.id, b2.id]);
+    // Next round: author 1's events go out in order.
+    let round = relay.run_once().await.unwrap();
+    assert_eq!(round.published, 2);
+    assert_eq!(*bus.stored.lock(), vec![b1.id, b2.id, a1.id, a2.id]);
+    assert_eq!(outbox.pending(), 0);
+}

