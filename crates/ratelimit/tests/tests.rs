@@ -7,5 +7,7 @@ mod algorithms;
 mod concurrency;
 mod governor_diff;
 mod keyed;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "tokio")]
 mod wait;

@@ -1,0 +1,623 @@
+//! [`RedisLimiter`]: checks run atomically in Redis, with a failure policy.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::cache::DenyCache;
+use super::fallback::Fallback;
+use super::{FailurePolicy, NativeGcra, RedisAlgorithm, RedisConfig, RedisLimitError, native};
+use crate::{Decision, InsufficientCapacity, Quota};
+
+/// The most checks one batch or multi-limit call may carry.
+const MAX_BATCH: usize = 1000;
+
+/// One check: a key under a quota, run by an algorithm, at a cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check<'a> {
+    /// The algorithm.
+    pub algorithm: RedisAlgorithm,
+    /// The quota.
+    pub quota: Quota,
+    /// The caller's key (user id, IP class, API key, ...). Stored inside a hash tag.
+    pub key: &'a str,
+    /// The cost (usually 1).
+    pub cost: u64,
+}
+
+impl<'a> Check<'a> {
+    /// A unit-cost check of `key` under `quota` with `algorithm`.
+    pub fn new(algorithm: RedisAlgorithm, quota: Quota, key: &'a str) -> Self {
+        Self {
+            algorithm,
+            quota,
+            key,
+            cost: 1,
+        }
+    }
+
+    /// The same check at `cost`.
+    pub fn cost(mut self, cost: u64) -> Self {
+        self.cost = cost;
+        self
+    }
+
+    fn limit(&self) -> u64 {
+        match self.algorithm {
+            RedisAlgorithm::Gcra | RedisAlgorithm::TokenBucket => self.quota.max_burst(),
+            RedisAlgorithm::SlidingWindowCounter | RedisAlgorithm::SlidingWindowLog => {
+                self.quota.count()
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), InsufficientCapacity> {
+        let limit = self.limit();
+        if self.cost > limit {
+            return Err(InsufficientCapacity {
+                cost: self.cost,
+                limit,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Counters of a [`RedisLimiter`] (also exported through the `metrics` facade).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedisStats {
+    /// Calls to Redis that failed or timed out (each answered by the failure policy).
+    pub failures: u64,
+    /// Checks answered from the local cache of denied keys, without Redis.
+    pub cache_hits: u64,
+    /// Whether the last call to Redis failed.
+    pub degraded: bool,
+}
+
+struct Inner {
+    conn: ConnectionManager,
+    config: RedisConfig,
+    script: redis::Script,
+    cache: DenyCache,
+    fallback: Option<Fallback>,
+    native: tokio::sync::OnceCell<bool>,
+    degraded: AtomicBool,
+    failures: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+/// A rate limiter whose state lives in Redis, shared by every instance that uses the same
+/// prefix.
+///
+/// Each check is one `EVALSHA` of a Lua script (see the module docs) on the server's clock;
+/// several limits on one request ([`check_all`](Self::check_all)) are one atomic call; many
+/// independent checks ([`check_batch`](Self::check_batch)) are one pipelined round trip.
+/// Cloning is cheap and shares the connection, the cache and the counters.
+#[derive(Clone)]
+pub struct RedisLimiter {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for RedisLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisLimiter")
+            .field("config", &self.inner.config)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLimiter {
+    /// A limiter on the Redis at `url` (`redis://host:port/db`).
+    ///
+    /// The connection is opened lazily and re-opened in the background whenever it breaks, so
+    /// this succeeds while Redis is down: checks then follow the failure policy until it is back.
+    ///
+    /// # Errors
+    /// [`RedisLimitError::Redis`] when the URL cannot be parsed.
+    pub fn new(url: &str, config: RedisConfig) -> Result<Self, RedisLimitError> {
+        let client = redis::Client::open(url)?;
+        Self::from_client(client, config)
+    }
+
+    /// A limiter on `client` (see [`RedisLimiter::new`]). Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// [`RedisLimitError::Redis`] when the connection manager cannot be set up.
+    pub fn from_client(
+        client: redis::Client,
+        config: RedisConfig,
+    ) -> Result<Self, RedisLimitError> {
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.timeout))
+            .set_response_timeout(Some(config.timeout))
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(500))
+            .set_number_of_retries(2);
+        let conn = ConnectionManager::new_lazy_with_config(client, manager)?;
+        let fallback = match config.failure {
+            FailurePolicy::Local { instances } => {
+                Some(Fallback::new(instances, Arc::clone(&config.clock)))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                conn,
+                script: super::script::script(),
+                cache: DenyCache::new(config.deny_cache_capacity, Arc::clone(&config.clock)),
+                fallback,
+                native: tokio::sync::OnceCell::new(),
+                degraded: AtomicBool::new(false),
+                failures: AtomicU64::new(0),
+                cache_hits: AtomicU64::new(0),
+                config,
+            }),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RedisConfig {
+        &self.inner.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> RedisStats {
+        RedisStats {
+            failures: self.inner.failures.load(Ordering::Relaxed),
+            cache_hits: self.inner.cache_hits.load(Ordering::Relaxed),
+            degraded: self.inner.degraded.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The Redis key holding the state of `key` under `quota` and `algorithm`:
+    /// `{prefix}{algorithm}:{count}:{period ns}:{burst}:{{key}}`. The caller's key sits in a hash
+    /// tag, so on Redis Cluster all limits of one key share a slot.
+    pub fn redis_key(&self, algorithm: RedisAlgorithm, quota: Quota, key: &str) -> String {
+        format!(
+            "{}{}:{}:{}:{}:{{{key}}}",
+            self.inner.config.prefix,
+            algorithm.name(),
+            quota.count(),
+            quota.period_nanos(),
+            quota.max_burst(),
+        )
+    }
+
+    /// Whether the server has a native `GCRA` command (detected once with `COMMAND INFO`).
+    /// `false` with [`NativeGcra::Never`], or while Redis cannot be asked.
+    pub async fn native_gcra(&self) -> bool {
+        if self.inner.config.native_gcra == NativeGcra::Never {
+            return false;
+        }
+        let conn = self.inner.conn.clone();
+        let timeout = self.inner.config.timeout;
+        let detected = self
+            .inner
+            .native
+            .get_or_try_init(|| async move {
+                let mut conn = conn;
+                tokio::time::timeout(timeout, native::detect(&mut conn))
+                    .await
+                    .map_err(|_| ())?
+                    .map_err(|_| ())
+            })
+            .await;
+        detected.copied().unwrap_or(false)
+    }
+
+    /// Checks `cost` for `key` under `quota` with `algorithm`.
+    ///
+    /// When Redis fails or is slower than the timeout, the configured [`FailurePolicy`] decides;
+    /// that is not an error.
+    ///
+    /// # Errors
+    /// [`RedisLimitError::InsufficientCapacity`] when `cost` exceeds the limit.
+    pub async fn check(
+        &self,
+        algorithm: RedisAlgorithm,
+        quota: Quota,
+        key: &str,
+        cost: u64,
+    ) -> Result<Decision, RedisLimitError> {
+        let check = Check::new(algorithm, quota, key).cost(cost);
+        match self.try_check(check).await {
+            Err(RedisLimitError::InsufficientCapacity(e)) => Err(e.into()),
+            Err(e) => Ok(self.on_failure(&e, &[check]).into_iter().next().unwrap_or(
+                // on_failure returns one decision per check; this is unreachable in practice.
+                Decision::deny(check.limit(), 0, 0, 1_000_000_000),
+            )),
+            Ok(d) => Ok(d),
+        }
+    }
+
+    /// Like [`check`](Self::check) but returns Redis failures as errors instead of applying
+    /// the failure policy.
+    ///
+    /// # Errors
+    /// [`RedisLimitError::InsufficientCapacity`]; [`RedisLimitError::Redis`],
+    /// [`RedisLimitError::Timeout`] or [`RedisLimitError::Reply`] when Redis failed.
+    pub async fn try_check(&self, check: Check<'_>) -> Result<Decision, RedisLimitError> {
+        check.validate()?;
+        let key = self.redis_key(check.algorithm, check.quota, check.key);
+        if check.cost > 0
+            && let Some(d) = self.inner.cache.get(&key)
+        {
+            self.inner.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(d.first().copied().unwrap_or(Decision::deny(0, 0, 0, 1)));
+        }
+        let decision = if check.algorithm == RedisAlgorithm::Gcra
+            && check.cost > 0
+            && check.quota.period() >= Duration::from_secs(1)
+            && self.native_gcra().await
+        {
+            let mut conn = self.inner.conn.clone();
+            let native_key = format!(
+                "{}gcra-native:{}:{}:{}:{{{}}}",
+                self.inner.config.prefix,
+                check.quota.count(),
+                check.quota.period_nanos(),
+                check.quota.max_burst(),
+                check.key
+            );
+            self.timed(native::check(
+                &mut conn,
+                &native_key,
+                check.quota,
+                check.cost,
+            ))
+            .await?
+        } else {
+            let values = self.eval(&[key.as_str()], "each", &[check]).await?;
+            decode(&values)?.into_iter().next().ok_or_else(|| {
+                RedisLimitError::Reply("an empty reply to a single check".to_owned())
+            })?
+        };
+        self.recovered();
+        if check.cost == 1 && !decision.allowed {
+            self.inner.cache.insert(&key, &[decision]);
+        }
+        Ok(decision)
+    }
+
+    /// Checks several limits on one request atomically: either every check admits and all are
+    /// consumed, or none is consumed. One round trip, one script run.
+    ///
+    /// The decisions come back in order; the request is admitted when all are. On Redis Cluster
+    /// every key must hash to one slot: use one caller key for all checks (several quotas on
+    /// one user), since the key is the hash tag.
+    ///
+    /// # Errors
+    /// [`RedisLimitError::InsufficientCapacity`] when a cost exceeds its limit;
+    /// [`RedisLimitError::BatchSize`] for 0 or more than 1,000 checks.
+    pub async fn check_all(&self, checks: &[Check<'_>]) -> Result<Vec<Decision>, RedisLimitError> {
+        validate_batch(checks)?;
+        let keys: Vec<String> = checks
+            .iter()
+            .map(|c| self.redis_key(c.algorithm, c.quota, c.key))
+            .collect();
+        let cache_key = keys.join("\n");
+        let unit = checks.iter().all(|c| c.cost == 1);
+        if unit && let Some(d) = self.inner.cache.get(&cache_key) {
+            self.inner.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(d);
+        }
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let result = match self.eval(&key_refs, "all", checks).await {
+            Ok(values) => decode(&values),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(decisions) => {
+                self.recovered();
+                if unit && decisions.iter().any(|d| !d.allowed) {
+                    self.inner.cache.insert(&cache_key, &decisions);
+                }
+                Ok(decisions)
+            }
+            Err(e) => Ok(self.on_failure(&e, checks)),
+        }
+    }
+
+    /// Checks many independent keys in one pipelined round trip (a gateway checking several
+    /// limits per request, each deciding on its own). Decisions come back in order.
+    ///
+    /// # Errors
+    /// [`RedisLimitError::InsufficientCapacity`] when a cost exceeds its limit;
+    /// [`RedisLimitError::BatchSize`] for 0 or more than 1,000 checks.
+    pub async fn check_batch(
+        &self,
+        checks: &[Check<'_>],
+    ) -> Result<Vec<Decision>, RedisLimitError> {
+        validate_batch(checks)?;
+        let keys: Vec<String> = checks
+            .iter()
+            .map(|c| self.redis_key(c.algorithm, c.quota, c.key))
+            .collect();
+        let mut out: Vec<Option<Decision>> = keys
+            .iter()
+            .zip(checks)
+            .map(|(k, c)| {
+                if c.cost == 0 {
+                    return None;
+                }
+                let hit = self.inner.cache.get(k)?.first().copied();
+                self.inner.cache_hits.fetch_add(1, Ordering::Relaxed);
+                hit
+            })
+            .collect();
+        let pending: Vec<usize> = (0..checks.len())
+            .filter(|&i| out.get(i).is_some_and(Option::is_none))
+            .collect();
+        if pending.is_empty() {
+            return Ok(out.into_iter().flatten().collect());
+        }
+        let result = self.pipeline(&keys, checks, &pending).await;
+        match result {
+            Ok(decisions) => {
+                self.recovered();
+                for (&i, d) in pending.iter().zip(decisions) {
+                    if let (Some(slot), Some(c), Some(k)) =
+                        (out.get_mut(i), checks.get(i), keys.get(i))
+                    {
+                        if c.cost == 1 && !d.allowed {
+                            self.inner.cache.insert(k, &[d]);
+                        }
+                        *slot = Some(d);
+                    }
+                }
+            }
+            Err(e) => {
+                let failed: Vec<Check<'_>> = pending
+                    .iter()
+                    .filter_map(|&i| checks.get(i).copied())
+                    .collect();
+                for (&i, d) in pending.iter().zip(self.on_failure(&e, &failed)) {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(d);
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|d| d.ok_or_else(|| RedisLimitError::Reply("a batch reply was short".to_owned())))
+            .collect()
+    }
+
+    /// Runs the script once over `keys`.
+    async fn eval(
+        &self,
+        keys: &[&str],
+        mode: &str,
+        checks: &[Check<'_>],
+    ) -> Result<Vec<i64>, RedisLimitError> {
+        let mut invocation = self.inner.script.prepare_invoke();
+        invocation.arg(mode);
+        for (key, check) in keys.iter().zip(checks) {
+            invocation.key(*key);
+            push_args(&mut invocation, check);
+        }
+        let mut conn = self.inner.conn.clone();
+        self.timed(async {
+            invocation
+                .invoke_async::<Vec<i64>>(&mut conn)
+                .await
+                .map_err(RedisLimitError::from)
+        })
+        .await
+    }
+
+    /// One `EVALSHA` per pending check, pipelined; on `NOSCRIPT` the script is loaded and the
+    /// pipeline sent once more.
+    async fn pipeline(
+        &self,
+        keys: &[String],
+        checks: &[Check<'_>],
+        pending: &[usize],
+    ) -> Result<Vec<Decision>, RedisLimitError> {
+        let mut pipe = redis::pipe();
+        for &i in pending {
+            let (Some(key), Some(check)) = (keys.get(i), checks.get(i)) else {
+                continue;
+            };
+            let cmd = pipe
+                .cmd("EVALSHA")
+                .arg(self.inner.script.get_hash())
+                .arg(1)
+                .arg(key)
+                .arg("each");
+            cmd.arg(check.algorithm.letter());
+            let (a, b) = params(check);
+            cmd.arg(a).arg(b).arg(check.cost);
+        }
+        let mut conn = self.inner.conn.clone();
+        let first = self
+            .timed(async {
+                pipe.query_async::<Vec<Vec<i64>>>(&mut conn)
+                    .await
+                    .map_err(RedisLimitError::from)
+            })
+            .await;
+        let replies = match first {
+            Err(RedisLimitError::Redis(e))
+                if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                self.timed(async {
+                    self.inner.script.load_async(&mut conn).await?;
+                    pipe.query_async::<Vec<Vec<i64>>>(&mut conn)
+                        .await
+                        .map_err(RedisLimitError::from)
+                })
+                .await?
+            }
+            other => other?,
+        };
+        let mut out = Vec::with_capacity(replies.len());
+        for reply in &replies {
+            out.extend(decode(reply)?);
+        }
+        Ok(out)
+    }
+
+    async fn timed<T>(
+        &self,
+        fut: impl Future<Output = Result<T, RedisLimitError>>,
+    ) -> Result<T, RedisLimitError> {
+        let timeout = self.inner.config.timeout;
+        tokio::time::timeout(timeout, fut)
+            .await
+            .map_err(|_| RedisLimitError::Timeout(timeout))?
+    }
+
+    /// Marks Redis healthy again after failures, once.
+    fn recovered(&self) {
+        if self.inner.degraded.swap(false, Ordering::Relaxed) {
+            tracing::info!(target: "keel_ratelimit::redis", "redis is back; rate limits are shared again");
+            metrics::gauge!("keel_ratelimit_redis_degraded").set(0.0);
+        }
+    }
+
+    /// Reports a failed call and answers `checks` by the failure policy.
+    fn on_failure(&self, error: &RedisLimitError, checks: &[Check<'_>]) -> Vec<Decision> {
+        self.inner.failures.fetch_add(1, Ordering::Relaxed);
+        let reason = match error {
+            RedisLimitError::Timeout(_) => "timeout",
+            RedisLimitError::Reply(_) => "reply",
+            _ => "error",
+        };
+        metrics::counter!("keel_ratelimit_redis_failures_total", "reason" => reason).increment(1);
+        if !self.inner.degraded.swap(true, Ordering::Relaxed) {
+            metrics::gauge!("keel_ratelimit_redis_degraded").set(1.0);
+            tracing::warn!(
+                target: "keel_ratelimit::redis",
+                error = %error,
+                policy = ?self.inner.config.failure,
+                "redis rate limiting failed; applying the failure policy until redis answers"
+            );
+        } else {
+            tracing::debug!(target: "keel_ratelimit::redis", error = %error, "redis rate limiting still failing");
+        }
+        checks
+            .iter()
+            .map(
+                |c| match (self.inner.config.failure, &self.inner.fallback) {
+                    (FailurePolicy::Closed { retry_after }, _) => Decision {
+                        allowed: false,
+                        limit: c.limit(),
+                        remaining: 0,
+                        reset_after: retry_after,
+                        retry_after: retry_after.max(Duration::from_nanos(1)),
+                    },
+                    (FailurePolicy::Local { .. }, Some(fallback)) => {
+                        fallback.check(c.algorithm, c.quota, c.key, c.cost)
+                    }
+                    _ => Decision {
+                        allowed: true,
+                        limit: c.limit(),
+                        remaining: 0,
+                        reset_after: Duration::ZERO,
+                        retry_after: Duration::ZERO,
+                    },
+                },
+            )
+            .collect()
+    }
+}
+
+fn validate_batch(checks: &[Check<'_>]) -> Result<(), RedisLimitError> {
+    if checks.is_empty() || checks.len() > MAX_BATCH {
+        return Err(RedisLimitError::BatchSize(checks.len()));
+    }
+    for c in checks {
+        c.validate()?;
+    }
+    Ok(())
+}
+
+/// The two script parameters of a check, in microseconds or counts.
+fn params(check: &Check<'_>) -> (String, u64) {
+    let q = check.quota;
+    match check.algorithm {
+        RedisAlgorithm::Gcra | RedisAlgorithm::TokenBucket => {
+            (micros(q.emission_interval_nanos()), q.max_burst())
+        }
+        RedisAlgorithm::SlidingWindowCounter | RedisAlgorithm::SlidingWindowLog => {
+            (micros(q.period_nanos()), q.count())
+        }
+    }
+}
+
+fn push_args(invocation: &mut redis::ScriptInvocation<'_>, check: &Check<'_>) {
+    let (a, b) = params(check);
+    invocation
+        .arg(check.algorithm.letter())
+        .arg(a)
+        .arg(b)
+        .arg(check.cost);
+}
+
+/// Nanoseconds as a decimal count of microseconds (exact: `123.456`).
+fn micros(nanos: u64) -> String {
+    let frac = nanos % 1000;
+    if frac == 0 {
+        (nanos / 1000).to_string()
+    } else {
+        format!("{}.{frac:03}", nanos / 1000)
+    }
+}
+
+/// Five integers per check (admitted, limit, remaining, reset µs, retry µs) to decisions.
+fn decode(values: &[i64]) -> Result<Vec<Decision>, RedisLimitError> {
+    if values.is_empty() || !values.len().is_multiple_of(5) {
+        return Err(RedisLimitError::Reply(format!(
+            "{} integers, expected five per check",
+            values.len()
+        )));
+    }
+    let nonneg = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(values
+        .chunks_exact(5)
+        .map(|c| match *c {
+            [admitted, limit, remaining, reset, retry] => {
+                let reset = nonneg(reset).saturating_mul(1000);
+                if admitted == 1 {
+                    Decision::allow(nonneg(limit), nonneg(remaining), reset)
+                } else {
+                    Decision::deny(
+                        nonneg(limit),
+                        nonneg(remaining),
+                        reset,
+                        nonneg(retry).saturating_mul(1000),
+                    )
+                }
+            }
+            _ => Decision::deny(0, 0, 0, 1),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn micros_are_exact() {
+        assert_eq!(micros(1_000_000), "1000");
+        assert_eq!(micros(333_333_333), "333333.333");
+        assert_eq!(micros(1_005), "1.005");
+    }
+
+    #[test]
+    fn decode_rejects_bad_shapes() {
+        assert!(decode(&[]).is_err());
+        assert!(decode(&[1, 2, 3]).is_err());
+        let d = decode(&[0, 10, 0, 1_500_000, 200_000]).unwrap();
+        assert!(!d[0].allowed);
+        assert_eq!(d[0].retry_after, Duration::from_millis(200));
+        assert_eq!(d[0].reset_after, Duration::from_millis(1500));
+    }
+}

@@ -1,0 +1,76 @@
+//! Limits shared by many instances through Redis (feature `redis`).
+//!
+//! A per-process limit is wrong by a factor of the instance count. A [`RedisLimiter`] keeps
+//! every key's state in Redis and decides there, atomically, in a Lua script that implements the
+//! same four algorithms as this crate's in-process core and returns the same [`Decision`]:
+//! GCRA, token bucket, sliding-window counter and sliding-window log ([`RedisAlgorithm`]).
+//!
+//! ```no_run
+//! use keel_ratelimit::Quota;
+//! use keel_ratelimit::redis::{FailurePolicy, RedisAlgorithm, RedisConfig, RedisLimiter};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = RedisConfig::new("api:").failure_policy(FailurePolicy::Local { instances: 3 });
+//! let limiter = RedisLimiter::new("redis://127.0.0.1:6379", config)?;
+//! let quota: Quota = "100/m burst 20".parse()?;
+//! let decision = limiter.check(RedisAlgorithm::Gcra, quota, "user:42", 1).await?;
+//! if !decision.allowed {
+//!     println!("retry in {:?}", decision.retry_after);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # How it runs
+//! - **One script, loaded once.** Every check is an `EVALSHA` of one script holding the four
+//!   algorithms; when the server answers `NOSCRIPT` (a restart, `SCRIPT FLUSH`, a failover) the
+//!   script is loaded again and the call repeated.
+//! - **The server's clock.** The script reads `TIME`, so instances with skewed clocks agree.
+//! - **Keys expire by themselves.** Every write sets a TTL that ends when the key would be idle
+//!   (a full allowance again). Keys are `{prefix}{algorithm}:{count}:{period ns}:{burst}:{{key}}`:
+//!   the caller's key is a hash tag, so all limits of one key share a Redis Cluster slot. Do not
+//!   put `{` in the prefix.
+//! - **Several limits on one request** ([`RedisLimiter::check_all`]): one script run decides all
+//!   of them and commits only if all admit. **Many independent keys**
+//!   ([`RedisLimiter::check_batch`]): one pipelined round trip.
+//! - **A local cache of denied keys** ([`RedisConfig::deny_cache`]): a key denied a unit
+//!   request is answered locally until its retry time, so a flood from one key costs no round
+//!   trip. It is never wrong: other instances can only push a retry time later.
+//! - **Native GCRA.** Where the server has a `GCRA` command (Redis 8.8+), detected once with
+//!   `COMMAND INFO`, single GCRA checks with a period of at least one second use it; the Lua
+//!   script stays the fallback (older Redis, Valkey, managed services), and is always used for
+//!   batches and multi-limit checks. The two keep different state under different keys.
+//!
+//! # Failure policy
+//! When Redis is unreachable, fails, or is slower than [`RedisConfig::timeout`], the
+//! [`FailurePolicy`] answers: fail open, fail closed, or decide locally with the quota divided by
+//! the instance count. A local fallback *without* that division multiplies the limit by the
+//! number of instances. The limiter never panics; each failure is counted
+//! (`keel_ratelimit_redis_failures_total{reason}`, [`RedisLimiter::stats`]) and the first of a
+//! run logged as a `tracing` warning; every check tries Redis again, and the connection
+//! reconnects in the background, so it recovers by itself when Redis returns.
+//!
+//! # Failover bound
+//! Redis replication is asynchronous: a replica promoted after a failover (or a restarted
+//! server without persistence) may have lost the latest writes, so the limiter can over-admit.
+//! The bound: **at most one extra burst per key for GCRA and the token bucket, one extra window's
+//! count for the window algorithms**, since a lost state is at worst a fresh key. The crate's
+//! tests measure it by flushing Redis mid-run.
+//!
+//! # Untrusted input
+//! Keys are never parsed by Redis (they are passed as `KEYS`, not spliced into the script);
+//! their size is the caller's to bound (the tower layer bounds the values it extracts).
+//! Batches are limited to 1,000 checks.
+//!
+//! [`Decision`]: crate::Decision
+
+mod cache;
+mod config;
+mod error;
+mod fallback;
+mod limiter;
+mod native;
+mod script;
+
+pub use config::{FailurePolicy, NativeGcra, RedisAlgorithm, RedisConfig};
+pub use error::RedisLimitError;
+pub use limiter::{Check, RedisLimiter, RedisStats};
