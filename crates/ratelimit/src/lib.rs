@@ -64,6 +64,8 @@ pub mod error;
 pub mod keyed;
 pub mod policy;
 pub mod quota;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod sketch;
 #[cfg(feature = "tokio")]
 pub mod wait;
