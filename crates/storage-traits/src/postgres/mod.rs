@@ -11,6 +11,8 @@
 
 mod comments;
 pub(crate) mod error;
+#[cfg(test)]
+mod explain_tests;
 mod lists;
 mod outbox;
 mod posts;

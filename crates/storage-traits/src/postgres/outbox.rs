@@ -18,6 +18,23 @@ use crate::repo::OutboxRepo;
 /// concurrent relays: a claim sees every lease a previous claim committed.
 const CLAIM_LOCK: i64 = 0x6b65_656c_6f75_7462;
 
+/// `seq = ANY(ARRAY(...))` keeps the update on the primary key whatever the outbox's published
+/// history weighs (an `IN (subquery)` is planned as a hash join over the whole table).
+/// Leases the next claimable records: unpublished, unleased (or lease expired), no earlier
+/// record of the same aggregate under a live lease; `$1` now, `$2` lease end, `$3` limit.
+pub(crate) const CLAIM_SQL: &str = "UPDATE outbox SET leased_until = $2, attempts = attempts + 1 \
+     WHERE seq = ANY(ARRAY( \
+         SELECT c.seq FROM outbox c \
+         WHERE c.published_at IS NULL \
+           AND (c.leased_until IS NULL OR c.leased_until <= $1) \
+           AND NOT EXISTS ( \
+               SELECT 1 FROM outbox e \
+               WHERE e.aggregate_id = c.aggregate_id AND e.seq < c.seq \
+                 AND e.published_at IS NULL AND e.leased_until > $1) \
+         ORDER BY c.seq LIMIT $3 \
+         FOR UPDATE SKIP LOCKED)) \
+     RETURNING seq, id, payload, created_at, attempts";
+
 /// Appends `event` on `conn` (inside the caller's transaction); returns its `seq`.
 pub(crate) async fn append(
     conn: &mut PgConnection,
@@ -51,26 +68,13 @@ impl OutboxRepo for PgStore {
             .execute(&mut *tx)
             .await
             .db()?;
-        let rows = sqlx::query(
-            "UPDATE outbox SET leased_until = $2, attempts = attempts + 1 \
-             WHERE seq IN ( \
-                 SELECT c.seq FROM outbox c \
-                 WHERE c.published_at IS NULL \
-                   AND (c.leased_until IS NULL OR c.leased_until <= $1) \
-                   AND NOT EXISTS ( \
-                       SELECT 1 FROM outbox e \
-                       WHERE e.aggregate_id = c.aggregate_id AND e.seq < c.seq \
-                         AND e.published_at IS NULL AND e.leased_until > $1) \
-                 ORDER BY c.seq LIMIT $3 \
-                 FOR UPDATE SKIP LOCKED) \
-             RETURNING seq, id, payload, created_at, attempts",
-        )
-        .bind(now.as_micros())
-        .bind(until.as_micros())
-        .bind(limit as i64)
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
+        let rows = sqlx::query(CLAIM_SQL)
+            .bind(now.as_micros())
+            .bind(until.as_micros())
+            .bind(limit as i64)
+            .fetch_all(&mut *tx)
+            .await
+            .db()?;
         tx.commit().await.db()?;
         let mut out = rows
             .iter()

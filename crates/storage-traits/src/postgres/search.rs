@@ -37,6 +37,17 @@ struct Target<T> {
     id_of: fn(&T) -> Uuid,
 }
 
+/// The ranking query of a search: ids and scores of the best matches (`$1` the `tsquery`
+/// text, `$2` the cap).
+pub(crate) fn rank_sql(table: &str, visible: &str) -> String {
+    format!(
+        "SELECT ts_rank(search, q)::float8 AS score, id \
+         FROM {table}, to_tsquery('simple', $1) q \
+         WHERE {visible} search @@ q \
+         ORDER BY score DESC, id DESC LIMIT $2"
+    )
+}
+
 impl PgStore {
     async fn ranked<T>(
         &self,
@@ -55,20 +66,12 @@ impl PgStore {
         } = target;
         let hits: Vec<(f64, Uuid)> = match or_query(query) {
             None => Vec::new(),
-            Some(q) => {
-                let sql = format!(
-                    "SELECT ts_rank(search, q)::float8 AS score, id \
-                     FROM {table}, to_tsquery('simple', $1) q \
-                     WHERE {visible} search @@ q \
-                     ORDER BY score DESC, id DESC LIMIT $2"
-                );
-                sqlx::query_as(&sql)
-                    .bind(q)
-                    .bind(MAX_SEARCH_HITS as i64)
-                    .fetch_all(&self.pool)
-                    .await
-                    .db()?
-            }
+            Some(q) => sqlx::query_as(&rank_sql(table, visible))
+                .bind(q)
+                .bind(MAX_SEARCH_HITS as i64)
+                .fetch_all(&self.pool)
+                .await
+                .db()?,
         };
         let window = paginate_keys(
             &hits,

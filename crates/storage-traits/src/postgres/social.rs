@@ -15,6 +15,10 @@ use crate::page::{Seek, Window};
 use crate::repo::{FollowRepo, LikeRepo};
 use sqlx::{Postgres, QueryBuilder};
 
+/// Whether a like exists: the likes-by-pair lookup.
+pub(crate) const HAS_LIKED_SQL: &str =
+    "SELECT EXISTS (SELECT 1 FROM likes WHERE user_id = $1 AND post_id = $2)";
+
 impl PgStore {
     async fn edge_window(
         &self,
@@ -220,14 +224,12 @@ impl LikeRepo for PgStore {
     }
 
     async fn has_liked(&self, user: UserId, post: PostId) -> Result<bool> {
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM likes WHERE user_id = $1 AND post_id = $2)",
-        )
-        .bind(user.0)
-        .bind(post.0)
-        .fetch_one(&self.pool)
-        .await
-        .db()
+        sqlx::query_scalar(HAS_LIKED_SQL)
+            .bind(user.0)
+            .bind(post.0)
+            .fetch_one(&self.pool)
+            .await
+            .db()
     }
 
     async fn count_like_rows(&self, post: PostId) -> Result<u64> {

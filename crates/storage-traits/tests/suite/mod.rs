@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod concurrency;
 pub mod content;
 pub mod outbox_search;
 pub mod social;
@@ -33,9 +34,13 @@ impl Ctx {
     }
 
     pub async fn post(&self, author: &User, text: &str) -> Post {
+        self.post_by(author.id, text).await
+    }
+
+    pub async fn post_by(&self, author: keel_storage::UserId, text: &str) -> Post {
         self.tick();
         self.store
-            .create_post(NewPost::text(author.id, text))
+            .create_post(NewPost::text(author, text))
             .await
             .unwrap()
     }
@@ -166,6 +171,7 @@ macro_rules! all_conformance_tests {
             outbox_records_and_leases => $crate::suite::outbox_search::outbox_records_and_leases,
             outbox_orders_per_aggregate => $crate::suite::outbox_search::outbox_orders_per_aggregate,
             search_posts_ranked => $crate::suite::outbox_search::search_posts_ranked,
+            counters_exact_under_concurrency => $crate::suite::concurrency::likes_and_unlikes_keep_counts_exact,
             search_users_ranked => $crate::suite::outbox_search::search_users_ranked,
         );
     };
