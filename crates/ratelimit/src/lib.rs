@@ -67,6 +67,8 @@ pub mod quota;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod sketch;
+#[cfg(feature = "tower")]
+pub mod tower;
 #[cfg(feature = "tokio")]
 pub mod wait;
 

@@ -9,5 +9,7 @@ mod governor_diff;
 mod keyed;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "tower")]
+mod tower;
 #[cfg(feature = "tokio")]
 mod wait;
