@@ -178,7 +178,7 @@ impl<C: Clock> AdaptiveLimiter<C> {
         inner
             .gcra
             .check(&mut inner.tat, now, 1)
-            .unwrap_or(Decision::deny(inner.limit, 0, 0, 1))
+            .unwrap_or_else(|_| Decision::deny(inner.limit, 0, 0, 1))
     }
 
     /// The current limit (requests per `period`).

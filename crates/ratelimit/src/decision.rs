@@ -23,6 +23,7 @@ pub struct Decision {
 
 impl Decision {
     /// An admitted decision.
+    #[inline]
     pub(crate) fn allow(limit: u64, remaining: u64, reset_after_ns: u64) -> Self {
         Self {
             allowed: true,
@@ -34,6 +35,7 @@ impl Decision {
     }
 
     /// A denied decision.
+    #[inline]
     pub(crate) fn deny(limit: u64, remaining: u64, reset_after_ns: u64, retry_ns: u64) -> Self {
         Self {
             allowed: false,

@@ -65,7 +65,7 @@ impl<A: Algorithm, C: Clock> DirectLimiter<A, C> {
         self.state.update(|s| {
             algorithm
                 .check(s, now, 1)
-                .unwrap_or(Decision::deny(algorithm.limit(), 0, 0, 1))
+                .unwrap_or_else(|_| Decision::deny(algorithm.limit(), 0, 0, 1))
         })
     }
 

@@ -63,7 +63,7 @@ impl<C: Clock> SketchLimiter<C> {
     /// Checks one unit request for `key`.
     pub fn check<Q: Hash + ?Sized>(&self, key: &Q) -> Decision {
         self.check_n(key, 1)
-            .unwrap_or(Decision::deny(self.gcra.limit(), 0, 0, 1))
+            .unwrap_or_else(|_| Decision::deny(self.gcra.limit(), 0, 0, 1))
     }
 
     /// Checks a request of `cost` for `key`.

@@ -1,5 +1,7 @@
 //! GCRA, the generic cell rate algorithm, on an absolute epoch.
 
+use std::num::NonZeroU64;
+
 use crate::algorithm::{Algorithm, AtomicCell, FromQuota};
 use crate::{Decision, InsufficientCapacity, Quota};
 
@@ -14,7 +16,8 @@ use crate::{Decision, InsufficientCapacity, Quota};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gcra {
     quota: Quota,
-    t: u64,
+    /// Non-zero, so divisions by it cannot panic and vanish when their result is unused.
+    t: NonZeroU64,
     tau: u64,
 }
 
@@ -26,17 +29,17 @@ impl Gcra {
 
     /// The algorithm for `quota`.
     pub fn new(quota: Quota) -> Self {
-        let t = quota.emission_interval_nanos();
+        let t = NonZeroU64::new(quota.emission_interval_nanos()).unwrap_or(NonZeroU64::MIN);
         Self {
             quota,
             t,
-            tau: t.saturating_mul(quota.max_burst().saturating_sub(1)),
+            tau: t.get().saturating_mul(quota.max_burst().saturating_sub(1)),
         }
     }
 
     /// The emission interval in nanoseconds.
     pub fn emission_interval(&self) -> u64 {
-        self.t
+        self.t.get()
     }
 
     /// Unit requests admissible at `now` for a TAT of `tat`.
@@ -75,7 +78,7 @@ impl Algorithm for Gcra {
                 current.saturating_sub(now),
             ));
         }
-        let additional = self.t.saturating_mul(cost - 1);
+        let additional = self.t.get().saturating_mul(cost - 1);
         let earliest = current.saturating_add(additional).saturating_sub(self.tau);
         if now < earliest {
             return Ok(Decision::deny(
@@ -87,7 +90,7 @@ impl Algorithm for Gcra {
         }
         let next = current
             .max(now)
-            .saturating_add(self.t)
+            .saturating_add(self.t.get())
             .saturating_add(additional);
         *tat = next;
         Ok(Decision::allow(

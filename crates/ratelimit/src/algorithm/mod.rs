@@ -49,7 +49,7 @@ pub trait Algorithm: Send + Sync + Debug {
         let mut copy = state.clone();
         // A unit cost always fits: every limit is at least 1.
         self.check(&mut copy, now, 1)
-            .unwrap_or(Decision::deny(self.limit(), 0, 0, 1))
+            .unwrap_or_else(|_| Decision::deny(self.limit(), 0, 0, 1))
     }
 
     /// Whether `state` admits exactly what a fresh state would, at `now` and later: such a key
@@ -79,8 +79,10 @@ pub trait StateCell<S>: Default + Send + Sync + Debug {
 }
 
 /// A lock-free cell for one-word states (GCRA, token bucket): a compare-and-swap loop that writes
-/// only when the state changed (a denial writes nothing).
+/// only when the state changed (a denial writes nothing). It sits alone on its cache line, so
+/// the compare-and-swap never evicts the limiter's read-only parameters from other cores.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 pub struct AtomicCell(AtomicU64);
 
 impl StateCell<u64> for AtomicCell {

@@ -115,11 +115,11 @@ impl Algorithm for SlidingWindowLog {
         self.prune(&mut copy, now);
         let mut d = self
             .check(&mut copy, now, 0)
-            .unwrap_or(Decision::deny(self.limit(), 0, 0, 1));
+            .unwrap_or_else(|_| Decision::deny(self.limit(), 0, 0, 1));
         if d.remaining == 0 {
             d = self
                 .check(&mut copy, now, 1)
-                .unwrap_or(Decision::deny(self.limit(), 0, 0, 1));
+                .unwrap_or_else(|_| Decision::deny(self.limit(), 0, 0, 1));
             d.allowed = false;
         }
         d

@@ -1,5 +1,7 @@
 //! The token bucket, stored as one word.
 
+use std::num::NonZeroU64;
+
 use crate::algorithm::{Algorithm, AtomicCell, FromQuota};
 use crate::{Decision, InsufficientCapacity, Quota};
 
@@ -15,7 +17,8 @@ use crate::{Decision, InsufficientCapacity, Quota};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenBucket {
     quota: Quota,
-    t: u64,
+    /// Non-zero, so divisions by it cannot panic and vanish when their result is unused.
+    t: NonZeroU64,
     capacity_span: u64,
 }
 
@@ -27,11 +30,11 @@ impl TokenBucket {
 
     /// The bucket for `quota`.
     pub fn new(quota: Quota) -> Self {
-        let t = quota.emission_interval_nanos();
+        let t = NonZeroU64::new(quota.emission_interval_nanos()).unwrap_or(NonZeroU64::MIN);
         Self {
             quota,
             t,
-            capacity_span: t.saturating_mul(quota.max_burst()),
+            capacity_span: t.get().saturating_mul(quota.max_burst()),
         }
     }
 
@@ -72,7 +75,7 @@ impl Algorithm for TokenBucket {
         // Clamp: a bucket never holds more than `capacity` tokens.
         let full_at_or_before = now.saturating_sub(self.capacity_span);
         let base = (*empty_at).max(full_at_or_before);
-        let needed = self.t.saturating_mul(cost);
+        let needed = self.t.get().saturating_mul(cost);
         let ready_at = base.saturating_add(needed);
         if now < ready_at {
             let tokens = now.saturating_sub(base) / self.t;

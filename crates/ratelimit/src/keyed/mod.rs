@@ -184,7 +184,8 @@ impl<K: Hash + Eq + Clone, A: Algorithm, C: Clock> KeyedLimiter<K, A, C> {
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        self.check_n(key, 1).unwrap_or(Decision::deny(1, 0, 0, 1))
+        self.check_n(key, 1)
+            .unwrap_or_else(|_| Decision::deny(1, 0, 0, 1))
     }
 
     /// Checks a request of `cost` for `key`; a denial consumes nothing and stores nothing.
