@@ -11,6 +11,8 @@
 //! [`BoundedLoads::release`] uncounts, and [`Sharder::shard`](crate::Sharder::shard) answers
 //! where a key would go now without counting it.
 
+use std::collections::HashMap;
+
 use crate::{HashSharder, Ring, ShardId, ShardKey, ShardingError, WeightedShard};
 
 /// A consistent-hash ring with a load bound.
@@ -29,10 +31,13 @@ use crate::{HashSharder, Ring, ShardId, ShardKey, ShardingError, WeightedShard};
 pub struct BoundedLoads {
     ring: Ring,
     epsilon: f64,
-    /// Shard ids, sorted, parallel to `loads`.
-    ids: Vec<ShardId>,
+    /// Loads, aligned with `ring.shards()`.
     loads: Vec<u64>,
+    /// Shard id to position in `ring.shards()`.
+    positions: HashMap<ShardId, usize>,
     total: u64,
+    /// The capacity for the next assignment, kept current on every change.
+    cap: u64,
 }
 
 impl BoundedLoads {
@@ -42,16 +47,35 @@ impl BoundedLoads {
         if !(epsilon.is_finite() && epsilon > 0.0) {
             return Err(ShardingError::InvalidEpsilon(epsilon));
         }
-        let mut ids: Vec<ShardId> = ring.shards().iter().map(|s| s.id).collect();
-        ids.sort_unstable();
-        let loads = vec![0; ids.len()];
-        Ok(BoundedLoads {
+        let mut b = BoundedLoads {
+            loads: vec![0; ring.len()],
+            positions: HashMap::new(),
             ring,
             epsilon,
-            ids,
-            loads,
             total: 0,
-        })
+            cap: 1,
+        };
+        b.refresh();
+        Ok(b)
+    }
+
+    fn refresh(&mut self) {
+        self.positions = self
+            .ring
+            .shards()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id, i))
+            .collect();
+        self.refresh_cap();
+    }
+
+    fn refresh_cap(&mut self) {
+        let n = self.loads.len().max(1) as u64;
+        let m = self.total + 1;
+        let ceil_mean = m.div_ceil(n);
+        let bound = ((1.0 + self.epsilon) * m as f64 / n as f64).floor() as u64;
+        self.cap = ceil_mean.max(bound);
     }
 
     /// The ring underneath.
@@ -83,30 +107,46 @@ impl BoundedLoads {
 
     /// `(shard, load)` for every shard, by id.
     pub fn loads(&self) -> Vec<(ShardId, u64)> {
-        self.ids
+        let mut v: Vec<(ShardId, u64)> = self
+            .ring
+            .shards()
             .iter()
-            .copied()
+            .map(|s| s.id)
             .zip(self.loads.iter().copied())
-            .collect()
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     /// The capacity of each shard for the next assignment.
     pub fn capacity(&self) -> u64 {
-        let n = self.ids.len().max(1) as u64;
-        let m = self.total + 1;
-        let ceil_mean = m.div_ceil(n);
-        let bound = ((1.0 + self.epsilon) * m as f64 / n as f64).floor() as u64;
-        ceil_mean.max(bound)
+        self.cap
     }
 
     /// Heap memory used, in bytes.
     pub fn memory_bytes(&self) -> usize {
-        self.ring.memory_bytes() + self.ids.capacity() * 4 + self.loads.capacity() * 8
+        self.ring.memory_bytes()
+            + self.loads.capacity() * 8
+            + self.positions.capacity() * (size_of::<(ShardId, usize)>() + 1)
     }
 
     #[inline]
     fn slot(&self, shard: ShardId) -> Option<usize> {
-        self.ids.binary_search(&shard).ok()
+        self.positions.get(&shard).copied()
+    }
+
+    /// The position in `ring.shards()` where `hash` would be assigned now.
+    #[inline]
+    fn place(&self, hash: u64) -> usize {
+        let first = self.ring.ordinal_for_hash(hash);
+        if self.loads.get(first).is_some_and(|&l| l < self.cap) {
+            return first;
+        }
+        // Some shard is always under capacity (n * capacity > total); if none were found,
+        // the plain ring answer is the safe fallback.
+        self.ring
+            .walk_from(hash, |i| self.loads.get(i).is_some_and(|&l| l < self.cap))
+            .unwrap_or(first)
     }
 
     /// Places `key` and counts it against its shard.
@@ -116,14 +156,17 @@ impl BoundedLoads {
 
     /// [`BoundedLoads::assign`] for a precomputed key hash.
     pub fn assign_hash(&mut self, hash: u64) -> ShardId {
-        let shard = self.shard_for_hash(hash);
-        if let Some(i) = self.slot(shard)
-            && let Some(l) = self.loads.get_mut(i)
-        {
+        let i = self.place(hash);
+        if let Some(l) = self.loads.get_mut(i) {
             *l += 1;
             self.total += 1;
+            self.refresh_cap();
         }
-        shard
+        self.id_at(i)
+    }
+
+    fn id_at(&self, i: usize) -> ShardId {
+        self.ring.shards().get(i).map_or(ShardId(0), |s| s.id)
     }
 
     /// Uncounts one assignment from `shard` (the key left, the request finished). Fails for a
@@ -136,6 +179,7 @@ impl BoundedLoads {
             Some(l) if *l > 0 => {
                 *l -= 1;
                 self.total -= 1;
+                self.refresh_cap();
                 Ok(())
             }
             _ => Err(ShardingError::InvalidParameter {
@@ -150,20 +194,22 @@ impl BoundedLoads {
     /// Adds a shard (with no load).
     pub fn add_shard(&mut self, shard: WeightedShard) -> Result<(), ShardingError> {
         self.ring.add_shard(shard.id, shard.weight)?;
-        let pos = self.ids.partition_point(|&id| id < shard.id);
-        self.ids.insert(pos, shard.id);
-        self.loads.insert(pos, 0);
+        self.loads.push(0);
+        self.refresh();
         Ok(())
     }
 
     /// Removes a shard; its assignments are dropped from the count (re-assign those keys).
     pub fn remove_shard(&mut self, id: ShardId) -> Result<(), ShardingError> {
+        let pos = self.slot(id);
         self.ring.remove_shard(id)?;
-        if let Some(i) = self.slot(id) {
-            self.ids.remove(i);
+        if let Some(i) = pos
+            && i < self.loads.len()
+        {
             let l = self.loads.remove(i);
             self.total -= l;
         }
+        self.refresh();
         Ok(())
     }
 }
@@ -173,14 +219,6 @@ impl HashSharder for BoundedLoads {
     /// capacity). Does not count it.
     #[inline]
     fn shard_for_hash(&self, hash: u64) -> ShardId {
-        let cap = self.capacity();
-        let found = self.ring.walk_from(hash, |id| {
-            self.slot(id)
-                .and_then(|i| self.loads.get(i))
-                .is_some_and(|&l| l < cap)
-        });
-        // Some shard is always under capacity (n * capacity > total), so `found` is Some;
-        // fall back to the plain ring answer rather than fail.
-        found.unwrap_or_else(|| self.ring.shard_for_hash(hash))
+        self.id_at(self.place(hash))
     }
 }

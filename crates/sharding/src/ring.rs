@@ -26,7 +26,10 @@ const DIRECT: u32 = 1 << 31;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Point {
     hash: u64,
+    /// The shard id (ties between equal hashes go to the lower id).
     shard: u32,
+    /// The shard's position in `Ring::shards` (fills the struct's padding).
+    ord: u32,
 }
 
 /// A consistent-hash ring.
@@ -87,8 +90,8 @@ impl Ring {
             });
         }
         let mut points = Vec::with_capacity(total as usize);
-        for s in &shards {
-            push_points(&mut points, *s, vnodes);
+        for (ord, s) in shards.iter().enumerate() {
+            push_points(&mut points, *s, ord as u32, vnodes);
         }
         points.sort_unstable();
         dedup_points(&mut points);
@@ -153,7 +156,7 @@ impl Ring {
         }
         let shard = WeightedShard::new(id, weight);
         let mut fresh = Vec::with_capacity(added as usize);
-        push_points(&mut fresh, shard, self.vnodes);
+        push_points(&mut fresh, shard, self.shards.len() as u32, self.vnodes);
         fresh.sort_unstable();
         // Linear merge of two sorted runs.
         let old = std::mem::take(&mut self.points);
@@ -188,8 +191,8 @@ impl Ring {
         self.shards.remove(pos);
         // Points lost to a collision with the removed shard's points come back.
         let mut points = Vec::with_capacity(self.points.len());
-        for s in &self.shards {
-            push_points(&mut points, *s, self.vnodes);
+        for (ord, s) in self.shards.iter().enumerate() {
+            push_points(&mut points, *s, ord as u32, self.vnodes);
         }
         points.sort_unstable();
         dedup_points(&mut points);
@@ -204,12 +207,6 @@ impl Ring {
         let bits = (n.next_power_of_two().trailing_zeros() + 1).clamp(1, 31);
         self.shift = 64 - bits;
         let slots = 1usize << bits;
-        let ordinal: std::collections::HashMap<u32, u32> = self
-            .shards
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.0, i as u32))
-            .collect();
         let mut index = Vec::with_capacity(slots);
         let mut i = 0usize;
         for slot in 0..slots as u64 {
@@ -229,9 +226,7 @@ impl Ring {
                         .points
                         .get(i)
                         .or_else(|| self.points.first())
-                        .and_then(|pt| ordinal.get(&pt.shard))
-                        .copied()
-                        .unwrap_or(0);
+                        .map_or(0, |pt| pt.ord);
                     DIRECT | owner
                 }
             };
@@ -288,13 +283,10 @@ impl Ring {
         out
     }
 
-    /// Calls `f` with each point's shard clockwise from `hash`, until `f` returns `true` or
-    /// the ring has been walked once. Returns the shard `f` accepted.
-    pub(crate) fn walk_from(
-        &self,
-        hash: u64,
-        mut f: impl FnMut(ShardId) -> bool,
-    ) -> Option<ShardId> {
+    /// Calls `f` with the position in [`Ring::shards`] of each point's shard clockwise from
+    /// `hash`, until `f` returns `true` or the ring has been walked once. Returns the position
+    /// `f` accepted.
+    pub(crate) fn walk_from(&self, hash: u64, mut f: impl FnMut(usize) -> bool) -> Option<usize> {
         let len = self.points.len();
         if len == 0 {
             return None;
@@ -302,11 +294,29 @@ impl Ring {
         let start = self.position(hash);
         for step in 0..len {
             let p = self.points.get((start + step) % len)?;
-            if f(ShardId(p.shard)) {
-                return Some(ShardId(p.shard));
+            if f(p.ord as usize) {
+                return Some(p.ord as usize);
             }
         }
         None
+    }
+
+    /// The position in [`Ring::shards`] of the owner of `hash` (the fast lookup path).
+    #[inline]
+    pub(crate) fn ordinal_for_hash(&self, hash: u64) -> usize {
+        let slot = (hash >> self.shift) as usize;
+        let entry = self.index.get(slot).copied().unwrap_or(DIRECT);
+        if entry & DIRECT != 0 {
+            return (entry & !DIRECT) as usize;
+        }
+        let mut i = entry as usize;
+        while let Some(p) = self.points.get(i) {
+            if p.hash >= hash {
+                return p.ord as usize;
+            }
+            i += 1;
+        }
+        self.points.first().map_or(0, |p| p.ord as usize)
     }
 }
 
@@ -333,12 +343,13 @@ impl HashSharder for Ring {
     }
 }
 
-fn push_points(points: &mut Vec<Point>, shard: WeightedShard, vnodes: u32) {
+fn push_points(points: &mut Vec<Point>, shard: WeightedShard, ord: u32, vnodes: u32) {
     let count = u64::from(shard.weight) * u64::from(vnodes);
     for v in 0..count {
         points.push(Point {
             hash: vnode_point(shard.id.0, v as u32),
             shard: shard.id.0,
+            ord,
         });
     }
 }
