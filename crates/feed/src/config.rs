@@ -34,6 +34,10 @@ pub struct FeedConfig {
     pub inactive_after_ms: u64,
     /// Largest page a read returns; larger requests are clamped (default 200).
     pub max_page: usize,
+    /// Under hybrid, how long a reader's list of pulled followees is cached (milliseconds,
+    /// default 60 s). Follows, unfollows and threshold crossings seen by this engine refresh it
+    /// at once; changes made through another process are seen within this time.
+    pub pulled_cache_ms: u64,
 }
 
 impl Default for FeedConfig {
@@ -45,6 +49,7 @@ impl Default for FeedConfig {
             backfill_per_author: 40,
             inactive_after_ms: 14 * 24 * 3_600_000,
             max_page: 200,
+            pulled_cache_ms: 60_000,
         }
     }
 }

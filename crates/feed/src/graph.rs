@@ -1,6 +1,8 @@
 //! The follow graph the engine reads through, and a small in-memory implementation.
 
 use std::collections::{BTreeSet, HashMap};
+
+use foldhash::fast::RandomState;
 use std::ops::Bound;
 
 use async_trait::async_trait;
@@ -56,8 +58,8 @@ pub trait FollowGraph: Send + Sync + std::fmt::Debug {
 
 #[derive(Debug, Default)]
 struct Edges {
-    followers: HashMap<UserId, BTreeSet<UserId>>,
-    followees: HashMap<UserId, BTreeSet<UserId>>,
+    followers: HashMap<UserId, BTreeSet<UserId>, RandomState>,
+    followees: HashMap<UserId, BTreeSet<UserId>, RandomState>,
 }
 
 /// A follow graph in memory, for tests, benches and small deployments.

@@ -1,27 +1,36 @@
 //! The k-way merge of fan-out on read: newest-first lists merged with a heap.
 
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 use crate::model::TimelineEntry;
 
-/// Merges lists that are each sorted newest first into one newest-first list of at most
-/// `limit` entries, dropping repeated posts. Costs O(limit · log k) after the lists are built.
+/// Merges lists that are each sorted newest first (and hold no repeats) into one newest-first
+/// list of at most `limit` entries, dropping repeated posts. Costs O(limit · log k) after the
+/// lists are built.
+///
+/// A post has one position wherever it appears, so repeats arrive next to each other and are
+/// dropped by comparing with the previous output, without a hash set.
 pub fn merge_newest(lists: &[Vec<TimelineEntry>], limit: usize) -> Vec<TimelineEntry> {
+    let mut nonempty = lists.iter().filter(|l| !l.is_empty());
+    match (nonempty.next(), nonempty.next()) {
+        (None, _) => return Vec::new(),
+        (Some(only), None) => return only.iter().take(limit).copied().collect(),
+        _ => {}
+    }
     let mut heap = BinaryHeap::with_capacity(lists.len());
     for (i, l) in lists.iter().enumerate() {
         if let Some(first) = l.first() {
             heap.push((first.position, i, 0usize));
         }
     }
-    let mut out = Vec::with_capacity(limit.min(64));
-    let mut seen = HashSet::new();
+    let mut out: Vec<TimelineEntry> = Vec::with_capacity(limit.min(256));
     while out.len() < limit {
         let Some((_, list, idx)) = heap.pop() else {
             break;
         };
         let Some(l) = lists.get(list) else { continue };
         if let Some(e) = l.get(idx)
-            && seen.insert(e.post())
+            && out.last().is_none_or(|last| last.position != e.position)
         {
             out.push(*e);
         }

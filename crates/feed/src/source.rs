@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::RandomState;
+
 use async_trait::async_trait;
 use parking_lot::RwLock;
 
@@ -28,8 +30,8 @@ pub trait PostSource: Send + Sync + std::fmt::Debug {
 
 #[derive(Debug, Default)]
 struct Posts {
-    by_author: HashMap<UserId, BTreeMap<Position, Post>>,
-    by_id: HashMap<PostId, Post>,
+    by_author: HashMap<UserId, BTreeMap<Position, Post>, RandomState>,
+    by_id: HashMap<PostId, Post, RandomState>,
 }
 
 /// Posts in memory, for tests, benches and small deployments.

@@ -28,6 +28,7 @@ impl FeedEngine {
     /// # Errors
     /// A graph, source or store error.
     pub async fn follow(&self, follower: UserId, followee: UserId) -> Result<usize> {
+        self.forget_pulled(follower);
         let pulled = self.reclassify(followee).await?;
         if pulled || matches!(self.config.strategy, Strategy::Pull) {
             return Ok(0);
@@ -54,6 +55,7 @@ impl FeedEngine {
     /// # Errors
     /// A graph, source or store error.
     pub async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<()> {
+        self.forget_pulled(follower);
         self.reclassify(followee).await?;
         if matches!(self.config.strategy, Strategy::Pull) {
             return Ok(());

@@ -7,6 +7,9 @@ mod read;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use foldhash::fast::RandomState;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -35,6 +38,13 @@ impl<F: Fn(UserId, &TimelineEntry) -> bool + Send + Sync> ReadFilter for F {
     }
 }
 
+#[derive(Debug, Clone)]
+struct PulledCache {
+    expires_ms: u64,
+    version: u64,
+    authors: Arc<[UserId]>,
+}
+
 /// Schedules a regeneration in the background (installed by the fan-out pool).
 pub(crate) type Scheduler = Box<dyn Fn(UserId) -> bool + Send + Sync>;
 
@@ -47,7 +57,11 @@ pub struct FeedEngine {
     config: FeedConfig,
     filter: Option<Arc<dyn ReadFilter>>,
     /// Last known side of the hybrid threshold per author (`true`: pulled).
-    celebrities: RwLock<HashMap<UserId, bool>>,
+    celebrities: RwLock<HashMap<UserId, bool, RandomState>>,
+    /// Bumped whenever an author crosses the hybrid threshold.
+    class_version: AtomicU64,
+    /// Per reader under hybrid: the followees pulled at read time.
+    pulled_followees: Mutex<HashMap<UserId, PulledCache, RandomState>>,
     regenerating: Mutex<HashSet<UserId>>,
     scheduler: RwLock<Option<Scheduler>>,
 }
@@ -125,6 +139,8 @@ impl FeedEngineBuilder {
             config: self.config,
             filter: self.filter,
             celebrities: RwLock::default(),
+            class_version: AtomicU64::new(0),
+            pulled_followees: Mutex::default(),
             regenerating: Mutex::default(),
             scheduler: RwLock::default(),
         })
@@ -182,7 +198,43 @@ impl FeedEngine {
             Strategy::Hybrid { threshold } => self.graph.follower_count(author).await? >= threshold,
         };
         let before = self.celebrities.write().insert(author, pulled);
+        if before.is_some_and(|b| b != pulled) {
+            self.class_version.fetch_add(1, Ordering::SeqCst);
+        }
         Ok((pulled, before))
+    }
+
+    /// The followees of `reader` pulled at read time (hybrid), cached per reader.
+    async fn pulled_followees(&self, reader: UserId) -> Result<Arc<[UserId]>> {
+        let now = self.clock.now_ms();
+        let version = self.class_version.load(Ordering::SeqCst);
+        if let Some(c) = self.pulled_followees.lock().get(&reader)
+            && c.version == version
+            && c.expires_ms > now
+        {
+            return Ok(c.authors.clone());
+        }
+        let mut authors = Vec::new();
+        for a in self.followees_and_self(reader).await? {
+            if a != reader && self.is_pulled(a).await? {
+                authors.push(a);
+            }
+        }
+        let authors: Arc<[UserId]> = authors.into();
+        self.pulled_followees.lock().insert(
+            reader,
+            PulledCache {
+                expires_ms: now.saturating_add(self.config.pulled_cache_ms),
+                version,
+                authors: authors.clone(),
+            },
+        );
+        Ok(authors)
+    }
+
+    /// Forgets `reader`'s cached pulled followees (after a follow or unfollow).
+    fn forget_pulled(&self, reader: UserId) {
+        self.pulled_followees.lock().remove(&reader);
     }
 
     /// The cached classification of `author`, asking the graph only the first time.

@@ -158,10 +158,8 @@ impl FeedEngine {
             // last entry can make this page, so pulled authors are read in small steps down
             // to it.
             let floor = if stored_exhausted { None } else { boundary };
-            for a in self.followees_and_self(user).await? {
-                if a != user && self.is_pulled(a).await? {
-                    lists.push(self.pulled_down_to(a, user, before, n, floor).await?);
-                }
+            for &a in self.pulled_followees(user).await?.iter() {
+                lists.push(self.pulled_down_to(a, user, before, n, floor).await?);
             }
         }
         if stored_exhausted {
@@ -207,20 +205,24 @@ impl FeedEngine {
         n: usize,
         floor: Option<Position>,
     ) -> Result<Vec<TimelineEntry>> {
-        const STEP: usize = 8;
-        let step = if floor.is_some() { n.min(STEP) } else { n };
+        // With a floor, look at a few posts first: a pulled author often has none above it.
+        let mut step = if floor.is_some() { n.min(2) } else { n };
         let mut out = Vec::with_capacity(step);
         // Hidden posts (another author's private ones) are skipped by asking again from the
         // last post seen, so they cannot end a page early.
         loop {
             let posts = self.posts.recent_posts(author, before, step).await?;
             let short = posts.len() < step;
-            if floor.is_some_and(|f| posts.last().is_some_and(|p| p.entry().position <= f)) {
+            if let Some(f) = floor
+                && posts.last().is_some_and(|p| p.entry().position <= f)
+            {
+                // Entries at or below the floor cannot make this page: leave them out.
                 out.extend(
                     posts
                         .iter()
                         .filter(|p| visible_to(p, reader))
                         .map(|p| p.entry())
+                        .filter(|e| e.position > f)
                         .take(n.saturating_sub(out.len())),
                 );
                 return Ok(out);
@@ -237,6 +239,7 @@ impl FeedEngine {
                 Some(p) if !short => before = Some(p.entry().position),
                 _ => return Ok(out),
             }
+            step = n;
         }
     }
 }

@@ -1,53 +1,118 @@
 //! Timelines in process memory: sharded maps of capped ordered sets.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use async_trait::async_trait;
+use foldhash::fast::RandomState;
 use parking_lot::{Mutex, RwLock};
 
 use super::{DeliverOptions, Delivery, TimelineSlice, TimelineStore};
 use crate::error::Result;
 use crate::model::{Position, PostId, TimelineEntry, UserId};
 
-const SHARDS: usize = 64;
+const SHARD_BITS: u32 = 6;
+const SHARDS: usize = 1 << SHARD_BITS;
 
-#[derive(Debug, Default)]
+/// Entries trimmed from a timeline are dropped in batches of this many: trimming one entry per
+/// insert would touch the cold front of the buffer on every delivery.
+const TRIM_BATCH: usize = 32;
+
+/// One timeline: entries sorted oldest first, so the common case (a new post, newer than
+/// everything) is a push at the back, touching one cache line.
+///
+/// Only the newest `cap` entries are visible; up to [`TRIM_BATCH`] older ones wait to be
+/// dropped together, and go at once before any removal, so they never show again.
+#[derive(Debug)]
 struct Timeline {
     last_active_ms: u64,
-    /// Entries older than the oldest one kept may be missing (trimmed, or never rebuilt).
+    /// Entries older than the oldest visible one may be missing (trimmed, or never rebuilt).
     partial: bool,
-    entries: BTreeMap<Position, UserId>,
+    cap: usize,
+    entries: VecDeque<TimelineEntry>,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Self {
+            last_active_ms: 0,
+            partial: false,
+            cap: usize::MAX,
+            entries: VecDeque::new(),
+        }
+    }
 }
 
 impl Timeline {
+    /// Index of the oldest visible entry.
+    fn start(&self) -> usize {
+        self.entries.len().saturating_sub(self.cap)
+    }
+
+    fn oldest(&self) -> Option<&TimelineEntry> {
+        self.entries.get(self.start())
+    }
+
+    fn visible_len(&self) -> usize {
+        self.entries.len() - self.start()
+    }
+
     fn older_than_oldest(&self, e: &TimelineEntry) -> bool {
-        self.entries
-            .first_key_value()
-            .is_some_and(|(oldest, _)| e.position < *oldest)
+        self.oldest().is_some_and(|o| e.position < o.position)
     }
 
     /// Inserts and trims to `cap`; returns whether the entry is new and kept. `backfill` entries
     /// of a partial timeline must be newer than its oldest entry (else they would leave a gap).
     fn insert(&mut self, e: TimelineEntry, cap: usize, backfill: bool) -> bool {
-        if self.partial && (self.older_than_oldest(&e) || (backfill && self.entries.is_empty())) {
+        if cap != self.cap {
+            self.settle();
+            self.cap = cap;
+        }
+        if self.partial && (self.older_than_oldest(&e) || (backfill && self.visible_len() == 0)) {
             return false;
         }
-        if self.entries.len() >= cap && self.older_than_oldest(&e) {
+        if self.visible_len() >= cap && self.older_than_oldest(&e) {
             // Older than everything a full timeline keeps: it would be trimmed at once.
             self.partial = true;
             return false;
         }
-        let new = self.entries.insert(e.position, e.author).is_none();
-        while self.entries.len() > cap {
-            self.entries.pop_first();
-            self.partial = true;
+        match self.entries.back() {
+            Some(newest) if newest.position >= e.position => {
+                match self
+                    .entries
+                    .binary_search_by(|x| x.position.cmp(&e.position))
+                {
+                    Ok(_) => return false,
+                    Err(i) => self.entries.insert(i, e),
+                }
+            }
+            _ => self.entries.push_back(e),
         }
-        new
+        if self.entries.len() > cap {
+            self.partial = true;
+            if self.entries.len() > cap + TRIM_BATCH {
+                self.entries.drain(..self.entries.len() - cap);
+            }
+        }
+        true
+    }
+
+    /// Drops the trimmed entries still waiting, so they can never become visible again.
+    fn settle(&mut self) {
+        let start = self.start();
+        if start > 0 {
+            self.entries.drain(..start);
+        }
+    }
+
+    fn remove(&mut self, position: Position) {
+        self.settle();
+        if let Ok(i) = self.entries.binary_search_by(|x| x.position.cmp(&position)) {
+            self.entries.remove(i);
+        }
     }
 }
 
-type Shard = Mutex<HashMap<UserId, Timeline>>;
+type Shard = Mutex<HashMap<UserId, Timeline, RandomState>>;
 
 /// Timelines in memory: 64 shards, each a map of user to a capped ordered set.
 ///
@@ -59,7 +124,6 @@ pub struct MemoryStore {
     // add a tombstone, so a delivery either sees the tombstone or finishes before the delete
     // starts removing: a deleted post can never be written back.
     tombstones: RwLock<HashSet<PostId>>,
-    hasher: BuildHasherDefault<DefaultHasher>,
 }
 
 impl Default for MemoryStore {
@@ -74,19 +138,23 @@ impl MemoryStore {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             tombstones: RwLock::default(),
-            hasher: BuildHasherDefault::default(),
         }
     }
 
     fn shard(&self, user: UserId) -> Option<&Shard> {
-        let h = self.hasher.hash_one(user.0);
+        // Fibonacci hashing, independent of the maps' own hasher, so keys of one shard do not
+        // share the bits the map uses to place them.
+        let h = user.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHARD_BITS);
         #[allow(clippy::cast_possible_truncation)]
-        self.shards.get((h as usize) % SHARDS)
+        self.shards.get(h as usize)
     }
 
     /// How many entries `user`'s timeline holds (`None` when missing).
     pub fn len(&self, user: UserId) -> Option<usize> {
-        self.shard(user)?.lock().get(&user).map(|t| t.entries.len())
+        self.shard(user)?
+            .lock()
+            .get(&user)
+            .map(Timeline::visible_len)
     }
 }
 
@@ -140,7 +208,7 @@ impl TimelineStore for MemoryStore {
             && let Some(t) = shard.lock().get_mut(&user)
         {
             for e in entries {
-                t.entries.remove(&e.position);
+                t.remove(e.position);
             }
         }
         Ok(())
@@ -151,7 +219,7 @@ impl TimelineStore for MemoryStore {
             if let Some(shard) = self.shard(u)
                 && let Some(t) = shard.lock().get_mut(&u)
             {
-                t.entries.remove(&entry.position);
+                t.remove(entry.position);
             }
         }
         Ok(())
@@ -170,20 +238,17 @@ impl TimelineStore for MemoryStore {
         let Some(t) = shard.get(&user) else {
             return Ok(None);
         };
-        let to_entry = |(p, a): (&Position, &UserId)| TimelineEntry {
-            position: *p,
-            author: *a,
-        };
-        let entries = match before {
-            Some(b) => t
-                .entries
-                .range(..b)
-                .rev()
-                .take(limit)
-                .map(to_entry)
-                .collect(),
-            None => t.entries.iter().rev().take(limit).map(to_entry).collect(),
-        };
+        let start = t.start();
+        let end = before.map_or(t.entries.len(), |b| {
+            t.entries.partition_point(|x| x.position < b)
+        });
+        let entries = t
+            .entries
+            .range(start.min(end)..end)
+            .rev()
+            .take(limit)
+            .copied()
+            .collect();
         Ok(Some(TimelineSlice {
             entries,
             last_active_ms: t.last_active_ms,
