@@ -32,3 +32,13 @@ pub use error::{CursorError, KeyError};
 pub use keys::{KeyRing, MIN_KEY_LEN};
 pub use query::QueryKey;
 pub use wire::CURSOR_VERSION;
+
+/// Fuzzing hook: the frame and body parsers on raw bytes, bypassing the signature check (which
+/// random input never passes). Compiled only under `--cfg fuzzing` (cargo-fuzz sets it).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub fn fuzz_parse_unsigned(bytes: &[u8]) {
+    if let Ok(frame) = wire::split_frame(bytes) {
+        let _ = wire::parse_body(frame.flags, frame.body);
+    }
+}

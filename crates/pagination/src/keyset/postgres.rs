@@ -18,8 +18,8 @@
 //!   leading `a >= $1` still bounds an index scan.
 //!
 //! A page before `P` reverses every direction (and NULL placement), reads the same way, and
-//! flips the rows back. `has_prev` (forward) and `has_next` (backward) cost one `EXISTS` query
-//! on the same index. Run both queries in one transaction (pass `&mut *tx`) if they must see
+//! flips the rows back. `has_prev` (forward) and `has_next` (backward) cost one more query on
+//! the same index (`SELECT 1 ... ORDER BY ... LIMIT 1`, see [`PgKeyset::exists_query`]). Run both queries in one transaction (pass `&mut *tx`) if they must see
 //! the same snapshot.
 //!
 //! Identifiers (table, sort fields) are validated as plain SQL identifiers; the `columns` list
@@ -225,7 +225,13 @@ impl PgKeyset {
         Ok(())
     }
 
-    /// `SELECT EXISTS (rows a read in `direction` from `position` returns)`.
+    /// A query returning one row exactly when a read in `direction` from `position` would
+    /// return rows: `SELECT 1 ... ORDER BY <reading order> LIMIT 1`.
+    ///
+    /// Not `SELECT EXISTS (...)`: under a generic prepared plan PostgreSQL may answer `EXISTS`
+    /// with a sequential scan (its estimate says a match comes soon), which reads the whole
+    /// table when nothing matches (at the first page, every time). The `ORDER BY ... LIMIT 1`
+    /// form is always an index scan that stops at the first row.
     ///
     /// # Errors
     /// A [`KeysetError`] when the position does not fit the sort.
@@ -235,15 +241,16 @@ impl PgKeyset {
         position: &Position,
         filter: &impl Filter,
     ) -> Result<QueryBuilder<'static, Postgres>, KeysetError> {
-        let mut qb = QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM ");
+        let mut qb = QueryBuilder::new("SELECT 1 FROM ");
         qb.push(&self.table);
         self.push_where(&mut qb, filter, direction, position)?;
-        qb.push(")");
+        self.push_order_by(&mut qb, direction);
+        qb.push(" LIMIT 1");
         Ok(qb)
     }
 
     /// Fetches one page: the rows (mapped by `map`), their positions, both resume positions
-    /// and both `has_*` flags. Two queries: the page (`LIMIT n + 1`) and one `EXISTS`.
+    /// and both `has_*` flags. Two queries: the page (`LIMIT n + 1`) and one existence probe.
     ///
     /// # Errors
     /// [`PageError::Database`] when a query fails or a sort column has another type than its
@@ -278,7 +285,7 @@ impl PgKeyset {
             Direction::Backward => Direction::Forward,
         };
         let mut qb = self.exists_query(opposite, &pos, &filter)?;
-        let exists: bool = qb.build().fetch_one(&mut *conn).await?.try_get(0)?;
+        let exists = qb.build().fetch_optional(&mut *conn).await?.is_some();
         let mut window = window;
         match seek.direction {
             Direction::Forward => window.has_prev = exists,
