@@ -11,6 +11,9 @@
 
 mod suite;
 
+#[cfg(feature = "postgres")]
+mod differential;
+
 mod memory {
     use std::sync::Arc;
 

@@ -19,9 +19,11 @@ impl State {
     }
 
     pub(super) fn create_post(&mut self, tx: &Tx<'_>, new: NewPost) -> Result<Post> {
+        // Minted before the author check, as PostgreSQL does (see `create_user`).
+        let id = PostId(tx.ids.next_at(tx.now));
         self.user(new.author)?;
         let post = Post {
-            id: PostId(tx.ids.next_at(tx.now)),
+            id,
             author: new.author,
             hashtags: text::hashtags(&new.content),
             mentions: text::mentions(&new.content),

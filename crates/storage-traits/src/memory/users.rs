@@ -65,6 +65,9 @@ impl State {
     }
 
     pub(super) fn create_user(&mut self, tx: &Tx<'_>, new: NewUser) -> Result<User> {
+        // The id is minted before the uniqueness check, as PostgreSQL does (it learns of a
+        // conflict from the insert), so both backends consume ids identically.
+        let id = UserId(tx.ids.next_at(tx.now));
         self.check_unique(None, Some(&new.username), Some(&new.email))?;
         let display_name = if new.display_name.is_empty() {
             new.username.clone()
@@ -72,7 +75,7 @@ impl State {
             new.display_name
         };
         let user = User {
-            id: UserId(tx.ids.next_at(tx.now)),
+            id,
             username: new.username,
             email: new.email,
             password_hash: new.password_hash,
