@@ -5,6 +5,7 @@ mod directory;
 mod hash_vectors;
 mod hot;
 mod movement;
+mod pg_directory;
 mod ranges;
 #[cfg(feature = "tokio")]
 mod scatter;
