@@ -38,6 +38,10 @@
 //! - [`policy`]: [`Policy`], quotas by scope (tier, endpoint, anonymous IP).
 //! - [`adaptive`]: [`AdaptiveLimiter`], a rate that follows latency under an AIMD law.
 //! - `wait` (feature `tokio`): `Waiter::until_ready`, fair first-come-first-served waiting.
+//! - `redis` (feature `redis`): `RedisLimiter`, limits shared by many instances (Lua scripts on
+//!   the server's clock, atomic multi-limit checks, pipelined batches, failure policy).
+//! - `tower` (feature `tower`): `RateLimitLayer`, a tower/axum layer with the IETF `RateLimit`
+//!   headers, `429` problem details, and IP/user/API-key/route keys.
 //! - [`error`]: [`QuotaError`], [`InsufficientCapacity`], [`PolicyError`], [`AdaptiveError`].
 //!
 //! # Untrusted input
@@ -46,13 +50,19 @@
 //! a denied request stores nothing. Quota text is limited to 128 bytes and parsed without
 //! allocation beyond the error message. No input panics: times and costs saturate.
 //!
+//! # Many instances, and HTTP
+//! With several instances, an in-process limit admits `instances x` the quota. The `redis`
+//! feature keeps the state in Redis, decided by the same algorithms on the server's clock; the
+//! `tower` feature puts any limiter in front of an axum or tower service (see
+//! `examples/ratelimit-axum`). Both document their failure and failover behaviour.
+//!
 //! # Features
 //! | feature | enables | default |
 //! |---|---|---|
 //! | `serde` | `Quota` from and to config text (`"1000/h burst 50"`) | no |
 //! | `tokio` | `Waiter::until_ready`, `TokioClock` | no |
-//! | `redis` | reserved for the Redis backend (later issue) | no |
-//! | `tower` | reserved for the tower layer (later issue) | no |
+//! | `redis` | `redis::RedisLimiter`: limits shared through Redis (implies `tokio`) | no |
+//! | `tower` | `tower::RateLimitLayer` with `RateLimit` headers (implies `tokio`) | no |
 
 pub mod adaptive;
 pub mod algorithm;

@@ -81,7 +81,7 @@ pub struct RedisStats {
 struct Inner {
     conn: ConnectionManager,
     config: RedisConfig,
-    script: redis::Script,
+    scripts: super::script::Scripts,
     cache: DenyCache,
     fallback: Option<Fallback>,
     native: tokio::sync::OnceCell<bool>,
@@ -148,7 +148,7 @@ impl RedisLimiter {
         Ok(Self {
             inner: Arc::new(Inner {
                 conn,
-                script: super::script::script(),
+                scripts: super::script::Scripts::new(),
                 cache: DenyCache::new(config.deny_cache_capacity, Arc::clone(&config.clock)),
                 fallback,
                 native: tokio::sync::OnceCell::new(),
@@ -272,7 +272,7 @@ impl RedisLimiter {
             ))
             .await?
         } else {
-            let values = self.eval(&[key.as_str()], "each", &[check]).await?;
+            let values = self.eval_single(&key, &check).await?;
             decode(&values)?.into_iter().next().ok_or_else(|| {
                 RedisLimitError::Reply("an empty reply to a single check".to_owned())
             })?
@@ -388,14 +388,29 @@ impl RedisLimiter {
             .collect()
     }
 
-    /// Runs the script once over `keys`.
+    /// Runs the single-check script of `check`'s algorithm on `key`.
+    async fn eval_single(&self, key: &str, check: &Check<'_>) -> Result<Vec<i64>, RedisLimitError> {
+        let (a, b) = params(check);
+        let mut invocation = self.inner.scripts.single(check.algorithm).prepare_invoke();
+        invocation.key(key).arg(a).arg(b).arg(check.cost);
+        let mut conn = self.inner.conn.clone();
+        self.timed(async {
+            invocation
+                .invoke_async::<Vec<i64>>(&mut conn)
+                .await
+                .map_err(RedisLimitError::from)
+        })
+        .await
+    }
+
+    /// Runs the multi script once over `keys`.
     async fn eval(
         &self,
         keys: &[&str],
         mode: &str,
         checks: &[Check<'_>],
     ) -> Result<Vec<i64>, RedisLimitError> {
-        let mut invocation = self.inner.script.prepare_invoke();
+        let mut invocation = self.inner.scripts.multi.prepare_invoke();
         invocation.arg(mode);
         for (key, check) in keys.iter().zip(checks) {
             invocation.key(*key);
@@ -424,15 +439,14 @@ impl RedisLimiter {
             let (Some(key), Some(check)) = (keys.get(i), checks.get(i)) else {
                 continue;
             };
-            let cmd = pipe
-                .cmd("EVALSHA")
-                .arg(self.inner.script.get_hash())
+            let (a, b) = params(check);
+            pipe.cmd("EVALSHA")
+                .arg(self.inner.scripts.single(check.algorithm).get_hash())
                 .arg(1)
                 .arg(key)
-                .arg("each");
-            cmd.arg(check.algorithm.letter());
-            let (a, b) = params(check);
-            cmd.arg(a).arg(b).arg(check.cost);
+                .arg(a)
+                .arg(b)
+                .arg(check.cost);
         }
         let mut conn = self.inner.conn.clone();
         let first = self
@@ -447,7 +461,18 @@ impl RedisLimiter {
                 if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
             {
                 self.timed(async {
-                    self.inner.script.load_async(&mut conn).await?;
+                    for algorithm in [
+                        RedisAlgorithm::Gcra,
+                        RedisAlgorithm::TokenBucket,
+                        RedisAlgorithm::SlidingWindowCounter,
+                        RedisAlgorithm::SlidingWindowLog,
+                    ] {
+                        self.inner
+                            .scripts
+                            .single(algorithm)
+                            .load_async(&mut conn)
+                            .await?;
+                    }
                     pipe.query_async::<Vec<Vec<i64>>>(&mut conn)
                         .await
                         .map_err(RedisLimitError::from)

@@ -21,9 +21,10 @@
 //! ```
 //!
 //! # How it runs
-//! - **One script, loaded once.** Every check is an `EVALSHA` of one script holding the four
-//!   algorithms; when the server answers `NOSCRIPT` (a restart, `SCRIPT FLUSH`, a failover) the
-//!   script is loaded again and the call repeated.
+//! - **Scripts loaded once.** Every check is an `EVALSHA` of a script holding just its algorithm
+//!   (multi-limit checks: one script holding all four; every algorithm is written once); when
+//!   the server answers `NOSCRIPT` (a restart, `SCRIPT FLUSH`, a failover) the script is loaded
+//!   again and the call repeated.
 //! - **The server's clock.** The script reads `TIME`, so instances with skewed clocks agree.
 //! - **Keys expire by themselves.** Every write sets a TTL that ends when the key would be idle
 //!   (a full allowance again). Keys are `{prefix}{algorithm}:{count}:{period ns}:{burst}:{{key}}`:
