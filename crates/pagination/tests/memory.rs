@@ -249,10 +249,8 @@ fn traverse(
     }
     let mut pages: Vec<Vec<Row>> = Vec::new();
     for step in 0..500 {
-        let mut s = request.seek(&codec, &query, &policy).unwrap();
-        if step == 0 {
-            s.direction = direction;
-        }
+        let s = request.seek(&codec, &query, &policy).unwrap();
+        assert_eq!(s.direction, direction);
         let data = sorted(model, sort);
         let page = memory::paginate(&data, &spec, &s, key)
             .unwrap()
@@ -301,6 +299,52 @@ proptest! {
         let mut model = Model::new(&initial);
         let seen = traverse(&mut model, sort, Direction::Backward, limit, &writes);
         model.check(sort, &seen);
+    }
+
+    /// The flags and resume positions against a brute-force scan, from any position (rows that
+    /// exist, rows that were deleted, edges; inclusive or not) in both directions.
+    #[test]
+    fn flags_match_a_brute_force_scan(
+        sort in sort_strategy(), initial in initial_strategy(), limit in 1usize..6,
+        anchor in (0..5i64, proptest::option::of(0..4i64), 0..50i64), inclusive: bool,
+        edge: bool, backward: bool,
+    ) {
+        let model = Model::new(&initial);
+        let data = sorted(&model, sort);
+        let (spec, key) = (sort.spec(), sort.key());
+        let values = key(&Row { id: anchor.2, a: anchor.0, b: anchor.1 });
+        let position = match (edge, inclusive) {
+            (true, _) => Position::edge(),
+            (false, true) => Position::at(values),
+            (false, false) => Position::after(values),
+        };
+        let direction = if backward { Direction::Backward } else { Direction::Forward };
+        let w = memory::paginate(&data, &spec, &seek(direction, &position, limit), key).unwrap();
+        // Rows a read from `p` in `d` would return, by linear scan.
+        let reads = |d: Direction, p: &Position| -> Vec<i64> {
+            data.iter().filter(|r| {
+                if p.is_edge() { return true; }
+                let o = spec.compare(&key(r), p.values());
+                match (d, o) {
+                    (_, std::cmp::Ordering::Equal) => p.is_inclusive(),
+                    (Direction::Forward, o) => o == std::cmp::Ordering::Greater,
+                    (Direction::Backward, o) => o == std::cmp::Ordering::Less,
+                }
+            }).map(|r| r.id).collect()
+        };
+        let all = reads(direction, &position);
+        let expected: Vec<i64> = match direction {
+            Direction::Forward => all.iter().take(limit).copied().collect(),
+            Direction::Backward => all[all.len().saturating_sub(limit)..].to_vec(),
+        };
+        prop_assert_eq!(ids(&w), expected);
+        prop_assert_eq!(w.has_next, !reads(Direction::Forward, &w.next).is_empty());
+        prop_assert_eq!(w.has_prev, !reads(Direction::Backward, &w.prev).is_empty());
+        // Together the page and its two resume reads cover every row exactly once.
+        let mut covered = reads(Direction::Backward, &w.prev);
+        covered.extend(ids(&w));
+        covered.extend(reads(Direction::Forward, &w.next));
+        prop_assert_eq!(covered, data.iter().map(|r| r.id).collect::<Vec<_>>());
     }
 
     #[test]
