@@ -1,48 +1,135 @@
-//! The Keel social server as a library, so tests can start it on a free port.
+//! # keel-social-server
+//!
+//! The Keel social REST service: keel-storage (memory or PostgreSQL), keel-pagination (signed
+//! cursors and `Link` headers on every list), keel-feed (hybrid home timelines, memory or
+//! Redis), keel-events (outbox relay, in-process bus or NATS JetStream, consumers) and
+//! keel-ratelimit (per-IP, per-user and per-endpoint limits) assembled behind one axum router.
+//!
+//! ```
+//! use keel_social_server::{App, Config};
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let mut config = Config::memory();
+//! config.argon2_memory_kib = 1024; // fast hashes for the example; keep the default in production
+//! let app = App::build(config).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = tokio::spawn(app.serve(listener, async { let _ = stopped.await; }));
+//! let _ = stop.send(());
+//! server.await??;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Run it with `cargo run --release -p keel-social-server` (memory backends and the demo
+//! dataset; log in as `ferris` with password `keel-demo-password`), and read the API at
+//! `/docs`.
 //!
 //! # Layout
-//! - [`Config`]: every option, from flags or environment variables.
-//! - [`router`]: the axum router.
-//! - [`serve`]: runs the router on a bound listener until a shutdown future resolves, then drains
-//!   in-flight requests.
+//! - [`config`]: [`Config`], every option with its environment variable.
+//! - [`state`]: [`AppState`], the backends and services built from the configuration.
+//! - [`server`]: the router, its middleware stack, and the hyper accept loop (header-read
+//!   timeout, graceful drain).
+//! - [`routes`]: one module per resource (users, auth, posts, social, comments, feed, ops).
+//! - [`auth`]: argon2id with a concurrency cap, strict HS256 JWTs, refresh tokens, API keys.
+//! - [`error`]: [`ApiError`], the one JSON error shape.
+//! - [`extract`]: JSON, path and query extractors that reject in that shape.
+//! - [`paging`]: page parameters to keel-pagination seeks, pages with `Link` headers.
+//! - [`events`]: the outbox relay and the consumers (timelines, notifications, analytics).
+//! - [`timeline`]: keel-feed's engine behind the storage's UUID ids.
+//! - [`limits`]: rate limits over keel-ratelimit's policy, IETF headers, 429.
+//! - [`cache`]: read-through profile and post caches (memory or Redis) with hit counters.
+//! - [`notify`]: notifications. [`trending`]: engagement counters and ranking.
+//! - [`metrics`]: Prometheus recorder and per-route request metrics. [`request_id`]: ids.
+//! - [`openapi`]: `/openapi.json` (utoipa) and the offline `/docs` page.
+//! - [`time`]: RFC 3339 formatting and parsing. [`demo`]: the demo dataset.
+//!
+//! # Features
+//! | feature | enables | default |
+//! |---|---|---|
+//! | (none) | the server always links every backend; which one runs is configuration | - |
+
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod limits;
+pub mod metrics;
+pub mod notify;
+pub mod openapi;
+pub mod paging;
+pub mod request_id;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod time;
+pub mod timeline;
+pub mod trending;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
-use axum::{Json, Router, routing::get};
-use serde_json::json;
+pub use config::Config;
+pub use error::{ApiError, ApiResult};
+pub use state::{AppState, StartError};
 
-/// Server options. Each flag can also come from the environment variable named in `--help`.
-#[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "keel-social-server",
-    version,
-    about = "The Keel social REST service"
-)]
-pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "KEEL_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
+/// A built server: its state and its running event pipeline, ready to serve.
+#[derive(Debug)]
+pub struct App {
+    state: AppState,
+    events: events::EventPipeline,
 }
 
-/// The HTTP routes.
-pub fn router() -> Router {
-    Router::new().route("/healthz", get(healthz))
+impl App {
+    /// Builds the state from `config`, starts the event consumers and relay, and loads the demo
+    /// dataset when [`Config::load_demo`] says so.
+    ///
+    /// # Errors
+    /// A [`StartError`] naming the backend or option at fault.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let _ = metrics::handle();
+        let demo = config.load_demo();
+        let state = state::build(config).await?;
+        let events = events::start(&state)
+            .await
+            .map_err(|e| StartError::Nats(e.to_string()))?;
+        if demo && let Err(e) = demo::load(&state).await {
+            tracing::warn!(error = %e, "demo dataset not loaded");
+        }
+        Ok(Self { state, events })
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then drains requests and consumers.
+    ///
+    /// # Errors
+    /// The I/O error that stopped the server.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        server::run(listener, self.state, self.events, shutdown).await
+    }
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
-}
-
-/// Serves [`router`] on `listener` until `shutdown` resolves, then waits for in-flight requests.
+/// Serves the memory-backed server (no demo data) on `listener` until `shutdown` resolves.
 ///
 /// # Errors
-/// Returns the I/O error that stopped the server.
+/// The I/O error that stopped the server, or a start-up error as I/O.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router())
-        .with_graceful_shutdown(shutdown)
+    let app = App::build(Config::memory())
         .await
+        .map_err(std::io::Error::other)?;
+    app.serve(listener, shutdown).await
 }

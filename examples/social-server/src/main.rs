@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use keel_social_server::{Config, serve};
+use keel_social_server::{App, Config};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -17,13 +17,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let config = Config::parse();
+    let demo = config.load_demo();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let app = App::build(config).await?;
     let addr: SocketAddr = listener.local_addr()?;
     #[allow(clippy::print_stdout)]
     {
         println!("keel-social-server listening on http://{addr}");
+        if demo {
+            println!(
+                "demo data loaded: log in as ferris / {} and GET /feed; API at http://{addr}/docs",
+                keel_social_server::demo::PASSWORD
+            );
+        }
     }
-    serve(listener, shutdown_signal()).await?;
+    app.serve(listener, shutdown_signal()).await?;
     Ok(())
 }
 

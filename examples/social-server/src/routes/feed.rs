@@ -1,0 +1,167 @@
+//! The personalised feed, notifications, trending posts and post search.
+
+use axum::extract::State;
+use axum::http::Uri;
+use keel_pagination::keyset::memory;
+use keel_pagination::{Page, Position, QueryKey, SortSpec, SortValue, ValueKind};
+use keel_storage::PostId;
+use keel_storage::page::List;
+use serde::Serialize;
+
+use super::views::PostView;
+use super::{can_see, replace_items, search_query};
+use crate::auth::{AuthUser, MaybeUser};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
+use crate::notify::Notification;
+use crate::paging::{PageParams, Paged};
+use crate::state::AppState;
+
+fn feed_query(user: uuid::Uuid) -> ApiResult<(SortSpec, QueryKey)> {
+    let spec = SortSpec::builder()
+        .desc("score", ValueKind::I64)
+        .tiebreaker("post", ValueKind::I64)
+        .map_err(ApiError::internal)?;
+    let query = QueryKey::new("feed", &spec).filter("user", &user.to_string());
+    Ok((spec, query))
+}
+
+fn feed_position(p: &Position) -> ApiResult<Option<(u64, u64)>> {
+    match p.values() {
+        [] => Ok(None),
+        [SortValue::I64(score), SortValue::I64(post)] => Ok(Some((
+            u64::try_from(*score).map_err(|_| ApiError::bad_request("bad feed cursor"))?,
+            u64::try_from(*post).map_err(|_| ApiError::bad_request("bad feed cursor"))?,
+        ))),
+        _ => Err(ApiError::bad_request("bad feed cursor")),
+    }
+}
+
+/// The caller's home timeline (keel-feed, hybrid delivery), newest first. Forward only.
+#[utoipa::path(get, path = "/feed", tag = "feed", params(PageParams),
+    responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn feed(
+    State(s): State<AppState>,
+    me: AuthUser,
+    uri: Uri,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Paged<PostView>> {
+    if p.before.as_deref().is_some_and(|b| !b.is_empty()) {
+        return Err(ApiError::bad_request(
+            "the feed reads forward only: pass next_cursor as `after`",
+        ));
+    }
+    let (_, query) = feed_query(me.user.0)?;
+    let seek = p.seek(&s, &query)?;
+    let before = feed_position(&seek.position)?;
+    let page = s.timelines.read(me.user, before, seek.limit).await?;
+    let posts = s.store.posts_by_ids(&page.posts).await?;
+    let mut items = Vec::with_capacity(posts.len());
+    for post in &posts {
+        if can_see(&s, Some(me.user), post).await? {
+            items.push(PostView::from(post));
+        }
+    }
+    let next_cursor = match page.next {
+        Some((score, post)) => {
+            let values = vec![
+                SortValue::I64(i64::try_from(score).map_err(ApiError::internal)?),
+                SortValue::I64(i64::try_from(post).map_err(ApiError::internal)?),
+            ];
+            Some(s.codec.encode(&query, &Position::after(values))?)
+        }
+        None => None,
+    };
+    let page = Page {
+        items,
+        has_next: next_cursor.is_some(),
+        next_cursor,
+        prev_cursor: None,
+        has_prev: false,
+        total: None,
+    };
+    Ok(Paged::new(page, uri))
+}
+
+/// The caller's notifications, newest first.
+#[utoipa::path(get, path = "/notifications", tag = "feed", params(PageParams),
+    responses((status = 200, body = crate::paging::PageBody<Notification>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn notifications(
+    State(s): State<AppState>,
+    me: AuthUser,
+    uri: Uri,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Paged<Notification>> {
+    let spec = SortSpec::builder()
+        .desc("created_at", ValueKind::I64)
+        .tiebreaker("id", ValueKind::Uuid)
+        .map_err(ApiError::internal)?;
+    let query = QueryKey::new("notifications", &spec).filter("user", &me.user.0.to_string());
+    let seek = p.seek(&s, &query)?;
+    let all = s.notifications.of(me.user);
+    let window = memory::paginate(&all, &spec, &seek, |n: &Notification| {
+        vec![
+            SortValue::I64(n.created_at.as_micros()),
+            SortValue::Uuid(n.id),
+        ]
+    })
+    .map_err(|e| ApiError::bad_request(format!("{e}; pass a cursor from this list")))?;
+    Ok(Paged::new(window.into_page(&s.codec, &query)?, uri))
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Ranked(f64, uuid::Uuid);
+
+/// Public posts with the most engagement lately, best first.
+#[utoipa::path(get, path = "/posts/trending", tag = "feed", params(PageParams),
+    responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn trending(
+    State(s): State<AppState>,
+    uri: Uri,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Paged<PostView>> {
+    let spec = SortSpec::builder()
+        .desc("score", ValueKind::F64)
+        .tiebreaker("id", ValueKind::Uuid)
+        .map_err(ApiError::internal)?;
+    let query = QueryKey::new("trending", &spec);
+    let seek = p.seek(&s, &query)?;
+    let ranked: Vec<Ranked> = s
+        .trending
+        .ranked(s.clock.now())
+        .into_iter()
+        .map(|(score, id)| Ranked(score, id.0))
+        .collect();
+    let window = memory::paginate(&ranked, &spec, &seek, |r: &Ranked| {
+        vec![SortValue::F64(r.0), SortValue::Uuid(r.1)]
+    })
+    .map_err(|e| ApiError::bad_request(format!("{e}; pass a cursor from this list")))?;
+    let page = window.into_page(&s.codec, &query)?;
+    let ids: Vec<PostId> = page.items.iter().map(|r| PostId(r.1)).collect();
+    let posts = s.store.posts_by_ids(&ids).await?;
+    let items = posts
+        .iter()
+        .filter(|p| p.visibility == keel_storage::Visibility::Public)
+        .map(PostView::from)
+        .collect();
+    Ok(Paged::new(replace_items(page, items), uri))
+}
+
+/// Searches public posts (content and hashtags), best first.
+#[utoipa::path(get, path = "/posts/search", tag = "feed", params(super::users::SearchParams, PageParams),
+    responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn search_posts(
+    State(s): State<AppState>,
+    _me: MaybeUser,
+    uri: Uri,
+    Query(q): Query<super::users::SearchParams>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Paged<PostView>> {
+    let query = search_query(List::SearchPosts, &q.q)?;
+    let seek = p.seek(&s, &query)?;
+    let window = s.store.search_posts(&q.q, &seek).await?;
+    let page = window.into_page(&s.codec, &query)?;
+    Ok(Paged::new(page.map(|h| PostView::from(&h.item)), uri))
+}

@@ -1,0 +1,204 @@
+//! The home timeline: keel-feed's engine (hybrid delivery) over the server's follow graph and
+//! post source, fed by the event consumers.
+//!
+//! keel-feed identifies users and posts by `u64`; keel-storage by UUIDv7. [`IdMap`] interns each
+//! UUID to a dense `u64` for the engine and maps back when a page is read.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dashmap::DashMap;
+use keel_feed::{
+    FeedEngine, MemoryGraph, MemoryPosts, ReadRequest, Score, Strategy, TimelineStore,
+};
+use keel_storage::{Post, PostId, UserId, Visibility};
+use uuid::Uuid;
+
+/// Two-way interning of UUIDs to the `u64` ids keel-feed uses.
+#[derive(Debug, Default)]
+pub struct IdMap {
+    to_u64: DashMap<Uuid, u64>,
+    to_uuid: DashMap<u64, Uuid>,
+    next: AtomicU64,
+}
+
+impl IdMap {
+    /// The `u64` of `id`, minted on first sight.
+    pub fn intern(&self, id: Uuid) -> u64 {
+        if let Some(n) = self.to_u64.get(&id) {
+            return *n;
+        }
+        *self.to_u64.entry(id).or_insert_with(|| {
+            let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+            self.to_uuid.insert(n, id);
+            n
+        })
+    }
+
+    /// The UUID behind `n`, if it was interned.
+    pub fn uuid(&self, n: u64) -> Option<Uuid> {
+        self.to_uuid.get(&n).map(|u| *u)
+    }
+}
+
+/// The feed engine with its in-process graph and post source.
+#[derive(Debug)]
+pub struct Timelines {
+    engine: FeedEngine,
+    graph: Arc<MemoryGraph>,
+    posts: Arc<MemoryPosts>,
+    ids: IdMap,
+}
+
+/// One page of a home timeline: post ids newest first, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelinePage {
+    /// The posts, newest first.
+    pub posts: Vec<PostId>,
+    /// The next page's start (score, engine post id); `None` at the end.
+    pub next: Option<(u64, u64)>,
+}
+
+fn feed_visibility(v: Visibility) -> keel_feed::Visibility {
+    match v {
+        Visibility::Public => keel_feed::Visibility::Public,
+        Visibility::Followers => keel_feed::Visibility::FollowersOnly,
+        _ => keel_feed::Visibility::Private,
+    }
+}
+
+impl Timelines {
+    /// Timelines in `store` (memory or Redis), hybrid above `threshold` followers.
+    ///
+    /// # Errors
+    /// A configuration the engine rejects.
+    pub fn new(store: Arc<dyn TimelineStore>, threshold: u64) -> keel_feed::Result<Self> {
+        let graph = Arc::new(MemoryGraph::new());
+        let posts = Arc::new(MemoryPosts::new());
+        let engine = FeedEngine::builder(graph.clone(), posts.clone(), store)
+            .strategy(Strategy::Hybrid { threshold })
+            .build()?;
+        Ok(Self {
+            engine,
+            graph,
+            posts,
+            ids: IdMap::default(),
+        })
+    }
+
+    fn user(&self, id: UserId) -> keel_feed::UserId {
+        keel_feed::UserId(self.ids.intern(id.0))
+    }
+
+    /// A new user sees their own posts: they follow themselves in the engine's graph.
+    pub fn user_created(&self, user: UserId) {
+        let u = self.user(user);
+        self.graph.add(u, u);
+    }
+
+    /// Delivers a new post to its author's followers (pushed or pulled by the hybrid rule).
+    ///
+    /// # Errors
+    /// An engine error.
+    pub async fn post_created(&self, post: &Post) -> keel_feed::Result<()> {
+        let ms = u64::try_from(post.created_at.as_millis()).unwrap_or(0);
+        let seq = u64::from(post.id.0.as_u128() as u16 & 0x3ff);
+        let p = keel_feed::Post {
+            id: keel_feed::PostId(self.ids.intern(post.id.0)),
+            author: self.user(post.author),
+            score: Score::from_parts(ms, seq)?,
+            visibility: feed_visibility(post.visibility),
+        };
+        self.posts.insert(p);
+        self.engine.publish(&p).await?;
+        Ok(())
+    }
+
+    /// Removes a deleted post from every timeline.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub async fn post_deleted(&self, post: PostId) -> keel_feed::Result<()> {
+        if let Some(p) = self
+            .posts
+            .remove(keel_feed::PostId(self.ids.intern(post.0)))
+        {
+            self.engine.delete(&p).await?;
+        }
+        Ok(())
+    }
+
+    /// `follower` now follows `followee`: their recent posts join the follower's timeline.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub async fn followed(&self, follower: UserId, followee: UserId) -> keel_feed::Result<()> {
+        let (a, b) = (self.user(follower), self.user(followee));
+        self.graph.add(a, b);
+        self.engine.follow(a, b).await?;
+        Ok(())
+    }
+
+    /// `follower` no longer follows `followee`.
+    ///
+    /// # Errors
+    /// An engine error.
+    pub async fn unfollowed(&self, follower: UserId, followee: UserId) -> keel_feed::Result<()> {
+        let (a, b) = (self.user(follower), self.user(followee));
+        self.graph.remove(a, b);
+        self.engine.unfollow(a, b).await?;
+        Ok(())
+    }
+
+    /// One page of `user`'s home timeline, strictly older than `before`.
+    ///
+    /// # Errors
+    /// An engine or score error (a forged position).
+    pub async fn read(
+        &self,
+        user: UserId,
+        before: Option<(u64, u64)>,
+        limit: usize,
+    ) -> keel_feed::Result<TimelinePage> {
+        let before = match before {
+            Some((score, post)) => Some(keel_feed::Position {
+                score: Score::from_raw(score)?,
+                post: keel_feed::PostId(post),
+            }),
+            None => None,
+        };
+        let page = self
+            .engine
+            .read(&ReadRequest {
+                user: self.user(user),
+                before,
+                limit,
+            })
+            .await?;
+        let posts = page
+            .entries
+            .iter()
+            .filter_map(|e| self.ids.uuid(e.post().0).map(PostId))
+            .collect();
+        Ok(TimelinePage {
+            posts,
+            next: page.next.map(|p| (p.score.raw(), p.post.0)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_is_stable_and_reversible() {
+        let ids = IdMap::default();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (x, y) = (ids.intern(a), ids.intern(b));
+        assert_ne!(x, y);
+        assert_eq!(ids.intern(a), x);
+        assert_eq!(ids.uuid(x), Some(a));
+        assert_eq!(ids.uuid(999), None);
+    }
+}
