@@ -27,7 +27,17 @@ proptest! {
         let hashes = key_hashes(seed, KEYS);
         let f = moved_only_to(&old, &new, &hashes, ShardId(n));
         close_to_ideal(f, n, 0.35);
-        // Removing it again restores the exact old placement.
+        // Removing any shard moves only that shard's keys.
+        let victim = ShardId(seed as u32 % n);
+        let mut shrunk = old.clone();
+        shrunk.remove_shard(victim).unwrap();
+        for &h in &hashes {
+            let (a, b) = (keel_sharding::HashSharder::shard_for_hash(&old, h),
+                keel_sharding::HashSharder::shard_for_hash(&shrunk, h));
+            prop_assert_ne!(b, victim);
+            if a != victim { prop_assert_eq!(a, b); }
+        }
+        // Removing the added shard restores the exact old placement.
         new.remove_shard(ShardId(n)).unwrap();
         for &h in &hashes {
             prop_assert_eq!(keel_sharding::HashSharder::shard_for_hash(&old, h),

@@ -123,6 +123,40 @@ async fn range_query_touches_only_its_shards() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_spread_hot_key_is_read_back_by_scatter_gather() {
+    use keel_sharding::{Jump, KeySpreader, stable_hash};
+    use std::collections::HashMap;
+    // A hot counter spread over 8 sub-keys on 16 shards; each shard stores its sub-keys.
+    let jump = Jump::new(16).unwrap();
+    let spread = KeySpreader::new(8).unwrap();
+    let mut stores: HashMap<ShardId, HashMap<Vec<u8>, u64>> = HashMap::new();
+    for salt in 0..1000u64 {
+        let k = spread.write_key(b"likes:post:1", salt);
+        let shard = keel_sharding::HashSharder::shard_for_hash(&jump, stable_hash(&k));
+        *stores.entry(shard).or_default().entry(k).or_default() += 1;
+    }
+    let plan = spread.read_plan(b"likes:post:1", &jump);
+    let shards = spread.read_shards(b"likes:post:1", &jump);
+    let stores = &stores;
+    let plan = &plan;
+    let got = scatter(&shards, cfg(4, 100), |s| async move {
+        let sum: u64 = plan
+            .iter()
+            .filter(|(_, owner)| *owner == s)
+            .map(|(k, _)| stores.get(&s).and_then(|m| m.get(k)).copied().unwrap_or(0))
+            .sum();
+        Ok::<_, ()>(sum)
+    })
+    .await;
+    assert!(got.is_complete());
+    assert_eq!(
+        got.ok.iter().map(|(_, n)| n).sum::<u64>(),
+        1000,
+        "every write read back"
+    );
+}
+
 #[test]
 fn config_is_validated() {
     assert!(ScatterConfig::new(0, Duration::from_secs(1)).is_err());
