@@ -38,7 +38,8 @@
 //! - [`paging`]: page parameters to keel-pagination seeks, pages with `Link` headers.
 //! - [`events`]: the outbox relay and the consumers (timelines, notifications, analytics).
 //! - [`timeline`]: keel-feed's engine behind the storage's UUID ids.
-//! - [`limits`]: rate limits over keel-ratelimit's policy, IETF headers, 429.
+//! - [`limits`]: keel-ratelimit's tower layer (in process or Redis): per IP, per user by tier,
+//!   per endpoint class; IETF headers, 429.
 //! - [`cache`]: read-through profile and post caches (memory or Redis) with hit counters.
 //! - [`notify`]: notifications. [`trending`]: engagement counters and ranking.
 //! - [`metrics`]: Prometheus recorder and per-route request metrics. [`request_id`]: ids.

@@ -1,64 +1,44 @@
-//! Rate limits: a thin axum middleware over keel-ratelimit's [`Policy`] (the crate's tower
-//! layer was not ready when the server was assembled).
+//! Rate limits: keel-ratelimit's tower layer, in process or shared through Redis.
 //!
-//! Every API call is checked against its caller's general scope (per client IP when
-//! anonymous, per user by tier when authenticated) and, for register, log in, post creation
-//! and search, a stricter class keyed the same way. The most restrictive decision fills the
-//! IETF `RateLimit-Policy` / `RateLimit` headers; a denial answers 429 with `Retry-After`.
+//! Rules (every rule that applies must admit; each is one member of the IETF `RateLimit` and
+//! `RateLimit-Policy` headers; a denial answers 429 with `Retry-After`):
+//! - `anonymous`: per client IP, for calls without credentials;
+//! - `user`: per user, quota by tier (`free`, `verified`);
+//! - `register` and `login`: per client IP on `POST /users` and `POST /auth/login`;
+//! - `post`: per user on `POST /posts`; `search`: per user (or IP) on the search routes.
+//!
+//! [`identify`] runs first and puts the authenticated [`Caller`] in the request extensions,
+//! where the layer's [`User`] key extractor and tier classifier read it.
 
+use std::fmt;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method};
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::http::request::Parts;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use keel_ratelimit::{Decision, Policy, PolicyBuilder, Quota, SystemClock};
+use axum::response::Response;
+use keel_ratelimit::Quota;
+use keel_ratelimit::tower::{
+    ClientIp, InProcess, KeyExtractor, RateLimitLayer, RedisBackend, Rule, User,
+};
 
 use crate::auth::Tier;
-use crate::error::ApiError;
+use crate::config::Config;
 use crate::state::AppState;
 
-/// What a request is limited as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// Anonymous calls, keyed by client IP.
-    Anonymous,
-    /// A free-tier user.
-    Free,
-    /// A verified user.
-    Verified,
-    /// `POST /users`, keyed by IP.
-    Register,
-    /// `POST /auth/login`, keyed by IP.
-    Login,
-    /// `POST /posts`, keyed by user.
-    Post,
-    /// Search, keyed by user or IP.
-    Search,
+/// The authenticated caller, as the limiter sees it (its `Display` is the user id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    /// The user.
+    pub user: keel_storage::UserId,
+    /// Their tier.
+    pub tier: Tier,
 }
 
-impl Scope {
-    fn name(self) -> &'static str {
-        match self {
-            Scope::Anonymous => "anonymous",
-            Scope::Free => "free",
-            Scope::Verified => "verified",
-            Scope::Register => "register",
-            Scope::Login => "login",
-            Scope::Post => "post",
-            Scope::Search => "search",
-        }
-    }
-}
-
-/// The server's rate-limit policy.
-pub struct RateLimits {
-    policy: Policy<Scope, String, SystemClock>,
-}
-
-impl std::fmt::Debug for RateLimits {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RateLimits").finish_non_exhaustive()
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.user.0)
     }
 }
 
@@ -68,107 +48,111 @@ fn quota(field: &str, text: &str) -> Result<Quota, String> {
     })
 }
 
-impl RateLimits {
-    /// The policy from the configured quotas.
-    ///
-    /// # Errors
-    /// A quota that does not parse, naming the option.
-    pub fn from_config(c: &crate::Config) -> Result<Self, String> {
-        let policy = PolicyBuilder::new()
-            .rule(
-                Scope::Anonymous,
-                &[quota("limit-anonymous", &c.limit_anonymous)?],
-            )
-            .rule(Scope::Free, &[quota("limit-user", &c.limit_user)?])
-            .rule(
-                Scope::Verified,
-                &[quota("limit-verified", &c.limit_verified)?],
-            )
-            .rule(
-                Scope::Register,
-                &[quota("limit-register", &c.limit_register)?],
-            )
-            .rule(Scope::Login, &[quota("limit-login", &c.limit_login)?])
-            .rule(Scope::Post, &[quota("limit-post", &c.limit_post)?])
-            .rule(Scope::Search, &[quota("limit-search", &c.limit_search)?])
-            .build(SystemClock::new());
-        Ok(Self { policy })
-    }
+fn caller(parts: &Parts) -> Option<Caller> {
+    parts.extensions.get::<Caller>().copied()
+}
 
-    fn check(&self, scope: Scope, key: &str) -> Option<(Scope, Decision)> {
-        let d = match self.policy.check(&scope, &key.to_owned(), 1) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "rate-limit policy error; request allowed");
-                return None;
-            }
-        };
-        let outcome = if d.allowed { "allowed" } else { "denied" };
-        metrics::counter!("keel_ratelimit_decisions_total", "scope" => scope.name(), "outcome" => outcome)
-            .increment(1);
-        Some((scope, d))
+fn client_ip() -> ClientIp {
+    ClientIp::new().peer(|parts: &Parts| parts.extensions.get::<SocketAddr>().map(SocketAddr::ip))
+}
+
+/// The user's id when authenticated, the client IP otherwise.
+fn user_or_ip(parts: &Parts) -> Option<String> {
+    match caller(parts) {
+        Some(c) => Some(format!("u:{c}")),
+        None => client_ip().extract(parts).map(|ip| format!("ip:{ip}")),
     }
 }
 
-fn class(method: &Method, path: &str) -> Option<Scope> {
-    match (method, path) {
-        (&Method::POST, "/users") => Some(Scope::Register),
-        (&Method::POST, "/auth/login") => Some(Scope::Login),
-        (&Method::POST, "/posts") => Some(Scope::Post),
-        (_, "/posts/search" | "/users/search") => Some(Scope::Search),
-        _ => None,
-    }
+fn is(method: Method, path: &'static str) -> impl Fn(&Parts) -> bool + Send + Sync + 'static {
+    move |parts: &Parts| parts.method == method && parts.uri.path() == path
 }
 
-/// Middleware: checks the request's scopes, answers 429 or adds the headers.
-pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-    let caller = crate::auth::extract::identify(&state, request.headers());
-    let path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    let (general, key) = match &caller {
-        Some(c) => (
-            match c.tier {
-                Tier::Free => Scope::Free,
-                Tier::Verified => Scope::Verified,
+/// The layer for `config`: in process, or in Redis (shared by every instance) when
+/// `redis_url` is set.
+///
+/// # Errors
+/// A quota that does not parse (naming the option) or a layer configuration error.
+pub fn layer(config: &Config) -> Result<RateLimitLayer, String> {
+    let e = |e: keel_ratelimit::tower::LayerError| e.to_string();
+    let rules = [
+        Rule::new(
+            "anonymous",
+            quota("limit-anonymous", &config.limit_anonymous)?,
+            client_ip(),
+        )
+        .map_err(e)?
+        .when(|parts: &Parts| caller(parts).is_none()),
+        Rule::tiered(
+            "user",
+            User::<Caller>::new(),
+            |parts: &Parts| {
+                caller(parts).map(|c| match c.tier {
+                    Tier::Free => "free".to_owned(),
+                    Tier::Verified => "verified".to_owned(),
+                })
             },
-            c.user.0.to_string(),
-        ),
-        None => (Scope::Anonymous, ip.clone()),
+            [
+                ("free", quota("limit-user", &config.limit_user)?),
+                ("verified", quota("limit-verified", &config.limit_verified)?),
+            ],
+        )
+        .map_err(e)?,
+        Rule::new(
+            "register",
+            quota("limit-register", &config.limit_register)?,
+            client_ip(),
+        )
+        .map_err(e)?
+        .when(is(Method::POST, "/users")),
+        Rule::new(
+            "login",
+            quota("limit-login", &config.limit_login)?,
+            client_ip(),
+        )
+        .map_err(e)?
+        .when(is(Method::POST, "/auth/login")),
+        Rule::new("post", quota("limit-post", &config.limit_post)?, user_or_ip)
+            .map_err(e)?
+            .when(is(Method::POST, "/posts")),
+        Rule::new(
+            "search",
+            quota("limit-search", &config.limit_search)?,
+            user_or_ip,
+        )
+        .map_err(e)?
+        .when(|parts: &Parts| matches!(parts.uri.path(), "/posts/search" | "/users/search")),
+    ];
+    let mut builder = RateLimitLayer::builder();
+    builder = match &config.redis_url {
+        Some(url) => {
+            let prefix = format!("{}:rl", config.redis_prefix);
+            let limiter = keel_ratelimit::redis::RedisLimiter::new(
+                url,
+                keel_ratelimit::redis::RedisConfig::new(prefix),
+            )
+            .map_err(|e| e.to_string())?;
+            builder.backend(RedisBackend::new(
+                limiter,
+                keel_ratelimit::redis::RedisAlgorithm::Gcra,
+            ))
+        }
+        None => builder.backend(InProcess::new()),
     };
-    let mut decisions = Vec::with_capacity(2);
-    decisions.extend(state.limits.check(general, &key));
-    if let Some(class) = class(request.method(), &path) {
-        let class_key = if matches!(class, Scope::Register | Scope::Login) {
-            &ip
-        } else {
-            &key
-        };
-        decisions.extend(state.limits.check(class, class_key));
+    for rule in rules {
+        builder = builder.rule(rule);
     }
-    let Some((scope, decision)) = decisions.into_iter().reduce(|a, b| {
-        let d = a.1.most_restrictive(b.1);
-        let s = if d == b.1 || !b.1.allowed { b.0 } else { a.0 };
-        (s, d)
-    }) else {
-        return next.run(request).await;
-    };
-    let mut response = match decision.retry_after_secs() {
-        Some(secs) => ApiError::too_many_requests(secs).into_response(),
-        None => next.run(request).await,
-    };
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\";q={}", scope.name(), decision.limit)) {
-        headers.insert("ratelimit-policy", v);
+    builder.build().map_err(e)
+}
+
+/// Middleware: puts the authenticated [`Caller`] (bad credentials count as anonymous here; the
+/// handler answers 401) in the extensions for the limiter.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if let Some(c) = crate::auth::extract::identify(&state, request.headers()) {
+        request.extensions_mut().insert(Caller {
+            user: c.user,
+            tier: c.tier,
+        });
     }
-    if let Ok(v) = HeaderValue::from_str(&decision.ratelimit_header(scope.name())) {
-        headers.insert("ratelimit", v);
-    }
-    response
+    next.run(request).await
 }

@@ -30,7 +30,9 @@ use crate::{limits, metrics, openapi, request_id, routes};
 /// The full router over `state`.
 pub fn router(state: &AppState) -> Router {
     let config = &state.config;
-    let api = routes::api().route_layer(from_fn_with_state(state.clone(), limits::layer));
+    let api = routes::api()
+        .route_layer(state.rate_limit.clone())
+        .route_layer(from_fn_with_state(state.clone(), limits::identify));
     Router::new()
         .merge(api)
         .route("/healthz", get(routes::ops::healthz))
@@ -154,6 +156,8 @@ pub async fn run(
                 request
                     .extensions_mut()
                     .insert(ConnectInfo::<SocketAddr>(peer));
+                // The rate limiter's `ClientIp` reads the bare peer address.
+                request.extensions_mut().insert(peer);
                 let mut router = router.clone();
                 async move {
                     let response: Result<Response, Infallible> =

@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use crate::auth::{PasswordHasher, TokenStore, jwt::JwtSigner};
 use crate::cache::Cache;
 use crate::config::Config;
-use crate::limits::RateLimits;
 use crate::notify::Notifications;
 use crate::timeline::Timelines;
 use crate::trending::Trending;
@@ -93,8 +92,8 @@ pub struct Inner {
     pub users_cache: Cache,
     /// Post cache.
     pub posts_cache: Cache,
-    /// Rate limits.
-    pub limits: RateLimits,
+    /// The rate-limit layer (keel-ratelimit's tower layer).
+    pub rate_limit: keel_ratelimit::tower::RateLimitLayer,
     /// Backends in use.
     pub backends: Backends,
 }
@@ -204,7 +203,7 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
     let inner = Inner {
         jwt: JwtSigner::new(&secret, config.access_ttl_secs, clock.clone()),
         tokens: TokenStore::new(config.refresh_ttl_secs, clock.clone()),
-        limits: RateLimits::from_config(&config).map_err(StartError::Config)?,
+        rate_limit: crate::limits::layer(&config).map_err(StartError::Config)?,
         timelines: Timelines::new(timeline_store, config.feed_threshold)?,
         page_policy: LimitPolicy::default(),
         notifications: Notifications::default(),

@@ -823,7 +823,7 @@ async fn operations(s: &Server) {
         "keel_http_requests_total",
         "keel_http_request_duration_seconds",
         "keel_cache_requests_total",
-        "keel_ratelimit_decisions_total",
+        "keel_ratelimit_requests_total",
     ] {
         assert!(m.contains(name), "{name} missing from /metrics");
     }
