@@ -53,7 +53,30 @@
 //! # Consistency
 //! Every write is one transaction: the row, the denormalized counters (a post's like and
 //! comment counts) and the outbox event commit together or not at all. Times come from the
-//! injected clock and ids from it, so backends driven by the same clock order rows identically.
+//! injected clock and ids from it, so backends driven by the same clock order rows identically
+//! (the differential test checks it call by call).
+//!
+//! # The outbox, for a relay
+//! Every change appends an [`Event`] in its transaction. A relay (`keel-events`) calls
+//! [`OutboxRepo::claim_outbox`] (a lease; `FOR UPDATE SKIP LOCKED` in PostgreSQL; per-aggregate
+//! order kept across concurrent relays), publishes, then [`OutboxRepo::mark_published`] each
+//! record, or [`OutboxRepo::release_outbox`] on a failed publish. Code writing its own
+//! PostgreSQL transactions appends with `PgStore::append_event`.
+//!
+//! # Untrusted input
+//! Every text a client sends is validated before it reaches a backend ([`validate`]): bounded
+//! lengths, an empty post or comment refused, self-follow refused, at most
+//! [`page::MAX_PAGE_SIZE`] rows a page and 1,000 ids a batch. Search queries are reduced to at
+//! most 16 alphanumeric terms ([`text::query_terms`]) before they become a `tsquery`, so they
+//! cannot inject `tsquery` operators; every SQL value is a bound parameter. Usernames and emails
+//! are ASCII, so case-insensitive uniqueness is the same in Rust and in PostgreSQL. Positions
+//! come from cursors that `keel-pagination` verified; one that does not fit a list's sort is
+//! [`StorageError::InvalidInput`].
+//!
+//! # Not here (yet)
+//! The sharded PostgreSQL backend (users spread over several databases with `keel-sharding`,
+//! cross-shard reads by scatter-gather) comes after `keel-sharding`; it will run the same
+//! conformance suite.
 
 pub mod clock;
 pub mod error;

@@ -26,6 +26,8 @@
 pub use keel_pagination::keyset::{Direction, Position, Seek, Window};
 pub use keel_pagination::{SortSpec, SortValue, ValueKind};
 
+use std::ops::Bound;
+
 use keel_pagination::KeysetError;
 
 use crate::error::{Result, StorageError};
@@ -138,6 +140,98 @@ pub(crate) fn paginate_keys<K: Clone, T>(
     })
 }
 
+/// The anchor key of a seek's position (`None` for an edge), or invalid input when the
+/// position's values do not fit the list.
+pub(crate) fn anchor<K>(seek: &Seek, key: impl Fn(&[SortValue]) -> Option<K>) -> Result<Option<K>> {
+    if seek.position.is_edge() {
+        return Ok(None);
+    }
+    key(seek.position.values()).map(Some).ok_or_else(|| {
+        StorageError::invalid(
+            "position",
+            "the position does not fit this list's sort; pass a cursor made for this list",
+        )
+    })
+}
+
+/// Entries of an ordered index whose keys fall in the bounds, in ascending key order.
+pub(crate) type RangeFn<'a, K, X> =
+    dyn Fn(Bound<&K>, Bound<&K>) -> Box<dyn DoubleEndedIterator<Item = X> + 'a> + 'a;
+
+/// An ordered index the memory backend reads a list from: `range` yields the entries whose keys
+/// fall in the bounds, in ascending key order; the list reads them ascending or (`desc`)
+/// descending, between `lo` and `hi`.
+pub(crate) struct Ordered<'a, K, X> {
+    pub(crate) range: &'a RangeFn<'a, K, X>,
+    pub(crate) lo: K,
+    pub(crate) hi: K,
+    pub(crate) desc: bool,
+    pub(crate) key: fn(&X) -> K,
+}
+
+impl<K: Ord, X> Ordered<'_, K, X> {
+    /// Entries in ascending key order between `from` and `to` (inclusive, clamped to the list's
+    /// bounds); empty when the bounds cross, where `BTreeMap::range` would panic.
+    fn between(
+        &self,
+        from: Option<&K>,
+        to: Option<&K>,
+    ) -> Box<dyn DoubleEndedIterator<Item = X> + '_> {
+        let from = from.filter(|f| **f > self.lo).unwrap_or(&self.lo);
+        let to = to.filter(|t| **t < self.hi).unwrap_or(&self.hi);
+        if from > to {
+            return Box::new(std::iter::empty());
+        }
+        (self.range)(Bound::Included(from), Bound::Included(to))
+    }
+
+    /// Entries in list order from `at` (inclusive; the list's start when `None`).
+    fn forward(&self, at: Option<&K>) -> Box<dyn Iterator<Item = X> + '_> {
+        if self.desc {
+            Box::new(self.between(None, at).rev())
+        } else {
+            self.between(at, None)
+        }
+    }
+
+    /// Entries in reverse list order from `at` (inclusive; the list's end when `None`).
+    fn backward(&self, at: Option<&K>) -> Box<dyn Iterator<Item = X> + '_> {
+        if self.desc {
+            self.between(at, None)
+        } else {
+            Box::new(self.between(None, at).rev())
+        }
+    }
+
+    /// The few entries, in list order, that decide the window of `seek` from the anchor key
+    /// `anchor` (`None`: an edge): up to `limit + 2` entries on the reading side of the anchor
+    /// (the anchor itself included, for inclusive positions) and one entry on the other side
+    /// (for `has_prev` / `has_next`). `keel-pagination`'s keyset over this slice gives the
+    /// same window as over the whole list, in O(log n + limit).
+    pub(crate) fn slice(&self, seek: &Seek, anchor: Option<&K>) -> Vec<X> {
+        let take = seek.limit.saturating_add(2);
+        let beyond = |it: Box<dyn Iterator<Item = X> + '_>| -> Option<X> {
+            let key = self.key;
+            it.take(2).find(|x| anchor.is_none_or(|a| key(x) != *a))
+        };
+        match seek.direction {
+            Direction::Forward => {
+                let before = anchor.and_then(|a| beyond(self.backward(Some(a))));
+                before
+                    .into_iter()
+                    .chain(self.forward(anchor).take(take))
+                    .collect()
+            }
+            Direction::Backward => {
+                let mut out: Vec<X> = self.backward(anchor).take(take).collect();
+                out.reverse();
+                out.extend(anchor.and_then(|a| beyond(self.forward(Some(a)))));
+                out
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +297,67 @@ mod tests {
             ),
             "{e:?}"
         );
+    }
+
+    mod slice_equivalence {
+        use std::collections::BTreeSet;
+
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        fn vals(k: u16) -> Vec<SortValue> {
+            vec![
+                SortValue::I64(i64::from(k)),
+                SortValue::Uuid(uuid::Uuid::from_u128(u128::from(k))),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            /// A window read from the few entries `Ordered::slice` picks equals the window read
+            /// from the whole list, for any set, bounds, direction, anchor and limit.
+            #[test]
+            fn slice_gives_the_whole_list_window(
+                set in proptest::collection::btree_set(0u16..200, 0..60),
+                lo in 0u16..100,
+                span in 0u16..120,
+                desc in any::<bool>(),
+                backward in any::<bool>(),
+                limit in 1usize..6,
+                anchor_at in proptest::option::of((0u16..220, any::<bool>())),
+            ) {
+                let set: BTreeSet<u16> = set;
+                let hi = lo.saturating_add(span);
+                let list = if desc { List::PostsByAuthor } else { List::Comments };
+                let mut full: Vec<u16> = set.range(lo..=hi).copied().collect();
+                if desc {
+                    full.reverse();
+                }
+                let position = match anchor_at {
+                    None => Position::edge(),
+                    Some((k, true)) => Position::at(vals(k)),
+                    Some((k, false)) => Position::after(vals(k)),
+                };
+                let seek = Seek {
+                    direction: if backward { Direction::Backward } else { Direction::Forward },
+                    position,
+                    limit,
+                };
+                let index = Ordered {
+                    range: &|a, b| Box::new(set.range((a, b)).copied()),
+                    lo,
+                    hi,
+                    desc,
+                    key: |k: &u16| *k,
+                };
+                let anchor = anchor_at.map(|(k, _)| k);
+                let slice = index.slice(&seek, anchor.as_ref());
+                prop_assert!(slice.len() <= limit + 3);
+                let a = paginate_keys(&full, list, &seek, |k| vals(*k), |k| Some(*k)).unwrap();
+                let b = paginate_keys(&slice, list, &seek, |k| vals(*k), |k| Some(*k)).unwrap();
+                prop_assert_eq!(a, b);
+            }
+        }
     }
 }

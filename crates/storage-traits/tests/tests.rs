@@ -80,4 +80,75 @@ mod postgres {
     }
 
     crate::all_conformance_tests!(make);
+
+    #[tokio::test]
+    async fn unreachable_database_is_unavailable_without_driver_text() {
+        let options = PgOptions {
+            acquire_timeout: std::time::Duration::from_millis(500),
+            ..PgOptions::default()
+        };
+        let err = PgStore::connect_with("postgres://postgres@127.0.0.1:1/test", options)
+            .await
+            .unwrap_err();
+        assert!(err.is_retriable(), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.starts_with("storage unavailable: "), "{msg}");
+        assert!(
+            !msg.contains("sqlx") && !msg.contains("error communicating"),
+            "{msg}"
+        );
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_once_and_events_follow_the_callers_transaction() {
+        let clock = Arc::new(ManualClock::new(keel_storage::Timestamp::from_millis(1)));
+        let Some((store, url, schema)) = store("storage_migr", clock.clone()).await else {
+            return;
+        };
+        // A second store on the same schema finds every migration applied.
+        let again = PgStore::connect_with(
+            &keel_testkit::pg_url_with_schema(&url, &schema),
+            PgOptions {
+                clock,
+                ..PgOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        let versions: Vec<i32> =
+            sqlx::query_scalar("SELECT version FROM keel_storage_migrations ORDER BY version")
+                .fetch_all(again.pool())
+                .await
+                .unwrap();
+        let expected: Vec<i32> = keel_storage::postgres::schema::MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        assert_eq!(versions, expected);
+
+        use keel_storage::{Event, OutboxRepo, UserId};
+        let event = Event::UserUpdated {
+            user: UserId(uuid::Uuid::nil()),
+        };
+        let mut tx = store.pool().begin().await.unwrap();
+        store.append_event(&mut tx, &event).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(
+            store.pending_outbox().await.unwrap(),
+            0,
+            "rolled back with the change"
+        );
+        let mut tx = store.pool().begin().await.unwrap();
+        let seq = store.append_event(&mut tx, &event).await.unwrap();
+        tx.commit().await.unwrap();
+        let claimed = store
+            .claim_outbox(10, std::time::Duration::from_secs(1))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!((claimed[0].seq, &claimed[0].event), (seq, &event));
+        again.pool().close().await;
+        store.pool().close().await;
+        drop_schema(url, schema).await;
+    }
 }

@@ -7,7 +7,9 @@ use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{NewPost, Post, PostPatch, Visibility, apply_post_patch, post_terms};
-use crate::page::{List, MAX_SEARCH_HITS, Seek, SortValue, Window, paginate_keys};
+use crate::page::{
+    List, MAX_SEARCH_HITS, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys,
+};
 use crate::repo::SearchHit;
 use crate::text;
 
@@ -108,13 +110,22 @@ impl State {
     }
 
     pub(super) fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>> {
-        let keys: Vec<&(UserId, Timestamp, PostId)> = self
-            .posts_by_author
-            .range((author, MIN_TS, PostId(MIN_ID))..=(author, MAX_TS, PostId(MAX_ID)))
-            .rev()
-            .collect();
+        check_seek(seek)?;
+        let anchor = anchor(seek, |v| match v {
+            [SortValue::I64(at), SortValue::Uuid(id)] => {
+                Some((author, Timestamp::from_micros(*at), PostId(*id)))
+            }
+            _ => None,
+        })?;
+        let index = Ordered {
+            range: &|a, b| Box::new(self.posts_by_author.range((a, b))),
+            lo: (author, MIN_TS, PostId(MIN_ID)),
+            hi: (author, MAX_TS, PostId(MAX_ID)),
+            desc: true,
+            key: |k: &&(UserId, Timestamp, PostId)| **k,
+        };
         paginate_keys(
-            &keys,
+            &index.slice(seek, anchor.as_ref()),
             List::PostsByAuthor,
             seek,
             |(_, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(id.0)],

@@ -8,7 +8,7 @@ use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{Comment, Follow, FollowCounts, LikeOutcome, NewComment};
-use crate::page::{List, Seek, SortValue, Window, paginate_keys};
+use crate::page::{List, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys};
 
 type EdgeIndex = BTreeSet<(UserId, Timestamp, UserId)>;
 use crate::clock::Timestamp;
@@ -21,17 +21,27 @@ fn edge_window(
     seek: &Seek,
     by_followee: bool,
 ) -> Result<Window<Follow>> {
-    let keys: Vec<&(UserId, Timestamp, UserId)> = idx
-        .range((user, MIN_TS, UserId(MIN_ID))..=(user, MAX_TS, UserId(MAX_ID)))
-        .rev()
-        .collect();
+    check_seek(seek)?;
+    let anchor = anchor(seek, |v| match v {
+        [SortValue::I64(at), SortValue::Uuid(id)] => {
+            Some((user, Timestamp::from_micros(*at), UserId(*id)))
+        }
+        _ => None,
+    })?;
+    let index = Ordered {
+        range: &|a, b| Box::new(idx.range((a, b))),
+        lo: (user, MIN_TS, UserId(MIN_ID)),
+        hi: (user, MAX_TS, UserId(MAX_ID)),
+        desc: true,
+        key: |k: &&(UserId, Timestamp, UserId)| **k,
+    };
     let list = if by_followee {
         List::Followers
     } else {
         List::Following
     };
     paginate_keys(
-        &keys,
+        &index.slice(seek, anchor.as_ref()),
         list,
         seek,
         |(_, at, other)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(other.0)],
@@ -238,15 +248,22 @@ impl State {
         parent: Option<CommentId>,
         seek: &Seek,
     ) -> Result<Window<Comment>> {
-        let keys: Vec<&(PostId, Option<CommentId>, Timestamp, CommentId)> = self
-            .comment_idx
-            .range(
-                (post, parent, MIN_TS, CommentId(MIN_ID))
-                    ..=(post, parent, MAX_TS, CommentId(MAX_ID)),
-            )
-            .collect();
+        check_seek(seek)?;
+        let anchor = anchor(seek, |v| match v {
+            [SortValue::I64(at), SortValue::Uuid(id)] => {
+                Some((post, parent, Timestamp::from_micros(*at), CommentId(*id)))
+            }
+            _ => None,
+        })?;
+        let index = Ordered {
+            range: &|a, b| Box::new(self.comment_idx.range((a, b))),
+            lo: (post, parent, MIN_TS, CommentId(MIN_ID)),
+            hi: (post, parent, MAX_TS, CommentId(MAX_ID)),
+            desc: false,
+            key: |k: &&(PostId, Option<CommentId>, Timestamp, CommentId)| **k,
+        };
         paginate_keys(
-            &keys,
+            &index.slice(seek, anchor.as_ref()),
             List::Comments,
             seek,
             |(_, _, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(id.0)],

@@ -6,7 +6,7 @@ use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::UserId;
 use crate::model::{NewUser, User, UserPatch, user_terms};
-use crate::page::{List, Seek, SortValue, Window, paginate_keys};
+use crate::page::{List, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys};
 use crate::repo::SearchHit;
 use crate::text;
 
@@ -185,14 +185,23 @@ impl State {
     }
 
     pub(super) fn users_by_prefix(&self, prefix: &str, seek: &Seek) -> Result<Window<User>> {
+        check_seek(seek)?;
         let prefix = prefix.to_ascii_lowercase();
-        let keys: Vec<(&String, &UserId)> = self
-            .usernames
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .collect();
+        let anchor = anchor(seek, |v| match v {
+            [SortValue::Text(k)] => Some(k.clone()),
+            _ => None,
+        })?;
+        // Lowercased usernames hold only [a-z0-9_], all below '{': [prefix, prefix + "{"]
+        // holds exactly the usernames that start with the prefix.
+        let index = Ordered {
+            range: &|a, b| Box::new(self.usernames.range::<String, _>((a, b))),
+            lo: prefix.clone(),
+            hi: format!("{prefix}{{"),
+            desc: false,
+            key: |(k, _): &(&String, &UserId)| (*k).clone(),
+        };
         paginate_keys(
-            &keys,
+            &index.slice(seek, anchor.as_ref()),
             List::UsersByPrefix,
             seek,
             |(k, _)| vec![SortValue::Text((*k).clone())],

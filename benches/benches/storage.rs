@@ -1,0 +1,258 @@
+//! `storage/postgres`: keel-storage's PostgreSQL backend, one operation per iteration, at
+//! concurrency 1 and 32 (32 tasks sharing a 32-connection pool, on a 2-worker runtime):
+//!
+//! - `create_post/{1,32}`: insert a post and its outbox event in one transaction;
+//! - `get_post/{1,32}`: one post by id;
+//! - `list_author_page/{1,32}`: the first page of 20 of an author with 1,000 posts
+//!   (keel-pagination keyset: page query plus its `has_prev` probe);
+//! - `like/{1,32}`: like a post (like row, counter, outbox event in one transaction);
+//! - `sqlx_get_post/{1,32}`: the peer: the same lookup as `get_post` (same columns) written by
+//!   hand with sqlx, rows left undecoded, to show what the repository layer costs.
+//!
+//! Criterion reports time per operation and operations per second (throughput 1 element per
+//! iteration; at concurrency 32 the time is wall time over all tasks, so ops/s is the aggregate).
+//! The reference floor is `pgbench -S` (select-only TPS) on the same server. Needs `DATABASE_URL`
+//! (skipped with a message when PostgreSQL is unreachable); works in a fresh schema dropped at the
+//! end.
+//!
+//! Run: `cargo bench -p keel-benches --bench storage -- --warm-up-time 1 --measurement-time 3`
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use keel_benches::{Service, SplitMix64};
+use keel_storage::page::Seek;
+use keel_storage::{
+    IdGenerator, LikeRepo, NewPost, NewUser, PgOptions, PgStore, PostId, PostRepo, SystemClock,
+    UserId, UserRepo,
+};
+use sqlx::{Connection, Executor, PgConnection};
+
+const CONCURRENCY: [u64; 2] = [1, 32];
+const USERS: usize = 1000;
+const POSTS_PER_AUTHOR: usize = 1000;
+
+struct Fixture {
+    store: PgStore,
+    users: Vec<UserId>,
+    posts: Vec<PostId>,
+    author: UserId,
+}
+
+async fn setup(url: &str, schema: &str) -> Fixture {
+    let mut admin = PgConnection::connect(url).await.unwrap();
+    admin
+        .execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .unwrap();
+    let options = PgOptions {
+        max_connections: 32,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(IdGenerator::random()),
+        ..PgOptions::default()
+    };
+    let store = PgStore::connect_with(&keel_testkit::pg_url_with_schema(url, schema), options)
+        .await
+        .unwrap();
+    let mut users = Vec::with_capacity(USERS);
+    for i in 0..USERS {
+        let u = store
+            .create_user(NewUser::new(
+                format!("bench{i}"),
+                format!("bench{i}@x.io"),
+                "h",
+            ))
+            .await
+            .unwrap();
+        users.push(u.id);
+    }
+    let author = users[0];
+    let mut posts = Vec::with_capacity(POSTS_PER_AUTHOR);
+    for i in 0..POSTS_PER_AUTHOR {
+        let p = store
+            .create_post(NewPost::text(author, format!("post {i} #bench")))
+            .await
+            .unwrap();
+        posts.push(p.id);
+    }
+    store
+        .pool()
+        .execute("VACUUM ANALYZE users, posts, likes, outbox")
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        users,
+        posts,
+        author,
+    }
+}
+
+/// Runs `iters` calls of `op` spread over `tasks` tasks; returns the wall time.
+async fn run<F, Fut>(iters: u64, tasks: u64, op: Arc<F>) -> Duration
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let op = op.clone();
+        let n = iters / tasks + u64::from(t < iters % tasks);
+        handles.push(tokio::spawn(async move {
+            for i in 0..n {
+                op(i * tasks + t).await;
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    start.elapsed()
+}
+
+fn postgres(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = Service::Postgres.url();
+    if !rt.block_on(keel_testkit::reachable(Service::Postgres)) {
+        eprintln!("storage/postgres skipped: PostgreSQL unreachable at {url} (set DATABASE_URL)");
+        return;
+    }
+    let schema = keel_testkit::unique_schema("bench_storage");
+    let fx = Arc::new(rt.block_on(setup(&url, &schema)));
+    let like_counter = Arc::new(AtomicU64::new(0));
+
+    let mut g = c.benchmark_group("storage/postgres");
+    g.throughput(Throughput::Elements(1));
+    for tasks in CONCURRENCY {
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("create_post", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |i: u64| {
+                    let f = f.clone();
+                    async move {
+                        let author = f.users[(i as usize) % USERS];
+                        f.store
+                            .create_post(NewPost::text(author, "benchmark post #bench"))
+                            .await
+                            .unwrap();
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("get_post", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |i: u64| {
+                    let f = f.clone();
+                    async move {
+                        let mut rng = SplitMix64::new(i);
+                        let id = f.posts[rng.below(f.posts.len() as u64) as usize];
+                        std::hint::black_box(f.store.post(id).await.unwrap());
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("sqlx_get_post", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |i: u64| {
+                    let f = f.clone();
+                    async move {
+                        let mut rng = SplitMix64::new(i);
+                        let id = f.posts[rng.below(f.posts.len() as u64) as usize];
+                        let row = sqlx::query(
+                            "SELECT id, author_id, content, media, kind, visibility, like_count, \
+                             comment_count, hashtags, mentions, created_at, updated_at \
+                             FROM posts WHERE id = $1",
+                        )
+                        .bind(id.0)
+                        .fetch_one(f.store.pool())
+                        .await
+                        .unwrap();
+                        std::hint::black_box(row);
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("list_author_page", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |_: u64| {
+                    let f = f.clone();
+                    async move {
+                        let w = f
+                            .store
+                            .posts_by_author(f.author, &Seek::first(20))
+                            .await
+                            .unwrap();
+                        assert_eq!(w.items.len(), 20);
+                        std::hint::black_box(w);
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+
+        let f = fx.clone();
+        let counter = like_counter.clone();
+        g.bench_function(BenchmarkId::new("like", tasks), |b| {
+            let f = f.clone();
+            let counter = counter.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let counter = counter.clone();
+                let op = Arc::new(move |_: u64| {
+                    let f = f.clone();
+                    // A fresh (user, post) pair each time, spread over the posts.
+                    let k = counter.fetch_add(1, Ordering::Relaxed) as usize;
+                    async move {
+                        let user = f.users[k % USERS];
+                        let post = f.posts[(k / USERS + k * 7) % f.posts.len()];
+                        std::hint::black_box(f.store.like(user, post).await.unwrap());
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+    }
+    g.finish();
+
+    rt.block_on(async {
+        fx.store.pool().close().await;
+        let mut admin = PgConnection::connect(&url).await.unwrap();
+        admin
+            .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+            .await
+            .unwrap();
+    });
+}
+
+criterion_group!(benches, postgres);
+criterion_main!(benches);
