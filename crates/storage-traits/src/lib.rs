@@ -61,7 +61,8 @@
 //! [`OutboxRepo::claim_outbox`] (a lease; `FOR UPDATE SKIP LOCKED` in PostgreSQL; per-aggregate
 //! order kept across concurrent relays), publishes, then [`OutboxRepo::mark_published`] each
 //! record, or [`OutboxRepo::release_outbox`] on a failed publish. Code writing its own
-//! PostgreSQL transactions appends with `PgStore::append_event`.
+//! PostgreSQL transactions appends with `PgStore::append_event`; `PgStore::purge_published`
+//! trims the published history.
 //!
 //! # Untrusted input
 //! Every text a client sends is validated before it reaches a backend ([`validate`]): bounded

@@ -147,6 +147,18 @@ mod postgres {
             .unwrap();
         assert_eq!(claimed.len(), 1);
         assert_eq!((claimed[0].seq, &claimed[0].event), (seq, &event));
+        // Published history is purged by age; unpublished records never are.
+        let mut tx = store.pool().begin().await.unwrap();
+        store.append_event(&mut tx, &event).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.mark_published(seq).await.unwrap());
+        let later = keel_storage::Timestamp::from_millis(2);
+        assert_eq!(store.purge_published(later).await.unwrap(), 1);
+        assert_eq!(store.pending_outbox().await.unwrap(), 1);
+        assert!(matches!(
+            store.mark_published(seq).await,
+            Err(keel_storage::StorageError::NotFound { .. })
+        ));
         again.pool().close().await;
         store.pool().close().await;
         drop_schema(url, schema).await;

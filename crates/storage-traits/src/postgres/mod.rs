@@ -121,6 +121,20 @@ impl PgStore {
         outbox::append(conn, self.clock.now(), &self.ids, event).await
     }
 
+    /// Deletes outbox records published before `before` (published rows are kept as history
+    /// until then); returns how many went. Run it from a periodic job.
+    ///
+    /// # Errors
+    /// `Unavailable` when the delete fails.
+    pub async fn purge_published(&self, before: Timestamp) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM outbox WHERE published_at < $1")
+            .bind(before.as_micros())
+            .execute(&self.pool)
+            .await
+            .db()?;
+        Ok(done.rows_affected())
+    }
+
     fn now(&self) -> Timestamp {
         self.clock.now()
     }
