@@ -48,7 +48,7 @@ impl Modify for Security {
     ),
     components(schemas(
         views::UserView, views::PostView, views::CommentView, views::FollowView, views::LikeView,
-        crate::error::ErrorBody, crate::notify::Notification,
+        crate::error::ErrorBody, crate::notify::Notification, posts::SortField, posts::Order,
     )),
     modifiers(&Security),
 )]
