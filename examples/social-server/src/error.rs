@@ -254,3 +254,53 @@ impl From<QueryRejection> for ApiError {
 
 /// `Result` with [`ApiError`].
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use keel_storage::Entity;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn server_errors_carry_the_request_id_and_never_internals() {
+        let body = request_id::scope("req-1".to_owned(), async {
+            ApiError::internal("connection to 10.0.0.5 refused, password hunter2").body()
+        })
+        .await;
+        let json = serde_json::to_string(&body).unwrap();
+        assert_eq!(body.error.status, 500);
+        assert_eq!(body.error.request_id.as_deref(), Some("req-1"));
+        assert!(
+            !json.contains("hunter2") && !json.contains("10.0.0.5"),
+            "{json}"
+        );
+        let corrupt = ApiError::from(StorageError::Corrupt {
+            detail: "row 7 column secret".into(),
+        });
+        assert_eq!(corrupt.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!corrupt.body().error.message.contains("secret"));
+    }
+
+    #[test]
+    fn storage_errors_map_to_statuses_naming_fields() {
+        let e = ApiError::from(StorageError::conflict("email", "a@b.c"));
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        assert_eq!(e.body().error.fields[0].field, "email");
+        let e = ApiError::from(StorageError::invalid("content", "1 to 5000 characters"));
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.body().error.fields[0].rule, "1 to 5000 characters");
+        let e = ApiError::from(StorageError::not_found(Entity::Post, "x"));
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        let e = ApiError::from(StorageError::Unavailable {
+            reason: "pool timed out".into(),
+        });
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let r = ApiError::unauthorized("x").into_response();
+        assert_eq!(
+            r.headers()[header::WWW_AUTHENTICATE],
+            "Bearer realm=\"keel\""
+        );
+        let r = ApiError::too_many_requests(3).into_response();
+        assert_eq!(r.headers()[header::RETRY_AFTER], "3");
+    }
+}
