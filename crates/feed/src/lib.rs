@@ -50,6 +50,7 @@
 //! - [`config`]: [`Strategy`] and [`FeedConfig`] (cap, chunk size, inactivity, backfill).
 //! - [`engine`]: [`FeedEngine`]: publish, delete, follow, unfollow, regenerate, read.
 //! - [`paging`]: [`FeedEngine::read_page`]: keel-pagination requests, signed cursors.
+//! - [`rank`]: [`Ranker`], [`Chronological`], [`Gravity`] (Hacker News), the [`Leaderboard`].
 //! - [`merge`]: the k-way heap merge of fan-out on read.
 //! - `pool` (feature `tokio`): `FanoutPool`, bounded workers with backpressure and clean stop.
 //! - [`metrics`]: the names of the metrics emitted through the `metrics` facade.
@@ -85,6 +86,7 @@ pub mod model;
 pub mod paging;
 #[cfg(feature = "tokio")]
 pub mod pool;
+pub mod rank;
 pub mod score;
 pub mod source;
 pub mod store;
@@ -100,9 +102,10 @@ pub use model::{Position, Post, PostId, TimelineEntry, UserId, Visibility};
 pub use paging::{TimelinePage, timeline_query};
 #[cfg(feature = "tokio")]
 pub use pool::{FanoutPool, Submit};
+pub use rank::{Chronological, Gravity, Leaderboard, MemoryLeaderboard, Ranker};
 pub use score::Score;
 pub use source::{MemoryPosts, PostSource};
 pub use store::memory::MemoryStore;
 #[cfg(feature = "redis")]
-pub use store::redis::RedisStore;
+pub use store::redis::{RedisLeaderboard, RedisStore};
 pub use store::{DeliverOptions, Delivery, TimelineSlice, TimelineStore};

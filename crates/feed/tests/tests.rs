@@ -11,3 +11,4 @@ mod paging;
 mod pool;
 mod props;
 mod races;
+mod rank;

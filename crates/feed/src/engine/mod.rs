@@ -174,7 +174,6 @@ impl FeedEngine {
         &self.store
     }
 
-    #[cfg(feature = "tokio")]
     pub(crate) fn clock_now_ms(&self) -> u64 {
         self.clock.now_ms()
     }

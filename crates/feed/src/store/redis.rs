@@ -392,3 +392,71 @@ impl TimelineStore for RedisStore {
             .map_err(|e| store_err(&e))
     }
 }
+
+/// A global top-N of posts in one Redis sorted set, `{prefix}leaderboard` (feature `redis`).
+#[derive(Clone)]
+pub struct RedisLeaderboard {
+    conn: ConnectionManager,
+    key: String,
+    capacity: usize,
+}
+
+impl std::fmt::Debug for RedisLeaderboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLeaderboard")
+            .field("key", &self.key)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLeaderboard {
+    /// A board in `{prefix}leaderboard` keeping the best `capacity` posts (at least 1).
+    pub fn new(conn: ConnectionManager, prefix: &str, capacity: usize) -> Self {
+        Self {
+            conn,
+            key: format!("{prefix}leaderboard"),
+            capacity: capacity.max(1),
+        }
+    }
+}
+
+#[async_trait]
+impl crate::rank::Leaderboard for RedisLeaderboard {
+    async fn record(&self, post: &crate::model::Post, points: f64) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let cap = isize::try_from(self.capacity).unwrap_or(isize::MAX);
+        let () = redis::pipe()
+            .zadd(&self.key, post.id.0, crate::rank::hot_score(post, points))
+            .ignore()
+            .zremrangebyrank(&self.key, 0, -(cap + 1))
+            .ignore()
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    async fn remove(&self, post: PostId) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn
+            .zrem(&self.key, post.0)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    async fn top(&self, n: usize) -> Result<Vec<(PostId, f64)>> {
+        let n = n.min(self.capacity);
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn.clone();
+        let stop = isize::try_from(n).unwrap_or(isize::MAX) - 1;
+        let raw: Vec<(u64, f64)> = conn
+            .zrevrange_withscores(&self.key, 0, stop)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(raw.into_iter().map(|(id, s)| (PostId(id), s)).collect())
+    }
+}
