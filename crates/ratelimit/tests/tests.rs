@@ -7,6 +7,7 @@ mod algorithms;
 mod concurrency;
 mod governor_diff;
 mod keyed;
+mod loom_model;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "tower")]

@@ -87,26 +87,57 @@ pub struct AtomicCell(AtomicU64);
 
 impl StateCell<u64> for AtomicCell {
     #[inline]
-    fn update<R>(&self, mut f: impl FnMut(&mut u64) -> R) -> R {
-        let mut current = self.0.load(Ordering::Acquire);
+    fn update<R>(&self, f: impl FnMut(&mut u64) -> R) -> R {
+        cas::update(&self.0, f)
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// The compare-and-swap loop behind [`AtomicCell`], generic over the atomic word so the loom
+/// model test (`tests/loom.rs`) checks this very code with loom's atomics.
+#[doc(hidden)]
+pub mod cas {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A 64-bit atomic word.
+    pub trait Word {
+        /// Loads with acquire ordering.
+        fn load_acquire(&self) -> u64;
+        /// A weak compare-and-swap with acquire-release ordering.
+        fn cas_weak(&self, current: u64, new: u64) -> Result<u64, u64>;
+    }
+
+    impl Word for AtomicU64 {
+        #[inline]
+        fn load_acquire(&self) -> u64 {
+            self.load(Ordering::Acquire)
+        }
+
+        #[inline]
+        fn cas_weak(&self, current: u64, new: u64) -> Result<u64, u64> {
+            self.compare_exchange_weak(current, new, Ordering::AcqRel, Ordering::Acquire)
+        }
+    }
+
+    /// Runs `f` on a copy of the word and publishes the result with a CAS, retrying on
+    /// contention; writes nothing when `f` leaves the value unchanged (a denial).
+    #[inline]
+    pub fn update<W: Word + ?Sized, R>(word: &W, mut f: impl FnMut(&mut u64) -> R) -> R {
+        let mut current = word.load_acquire();
         loop {
             let mut next = current;
             let result = f(&mut next);
             if next == current {
                 return result;
             }
-            match self
-                .0
-                .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match word.cas_weak(current, next) {
                 Ok(_) => return result,
                 Err(actual) => current = actual,
             }
         }
-    }
-
-    fn get(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
     }
 }
 
