@@ -71,8 +71,9 @@ impl<K: Hash + Eq + Clone> HotKeyDetector<K> {
         }
         Ok(HotKeyDetector {
             capacity,
-            slots: Vec::with_capacity(capacity),
-            index: HashMap::with_capacity(capacity),
+            // Grown on demand: a huge capacity costs nothing until keys arrive.
+            slots: Vec::with_capacity(capacity.min(1024)),
+            index: HashMap::with_capacity(capacity.min(1024)),
             by_count: BTreeSet::new(),
             total: 0,
         })

@@ -58,7 +58,13 @@ impl Maglev {
         let shards = crate::sharder::validate_shards(shards)?;
         let total_weight: u64 = shards.iter().map(|s| u64::from(s.weight)).sum();
         let wanted = table_size.unwrap_or_else(|| (128 * total_weight).max(65_537));
-        let m = next_prime(wanted.max(total_weight).max(2));
+        let wanted = wanted.max(total_weight).max(2);
+        // Checked before searching for a prime, so absurd sizes fail fast.
+        let m = if wanted > MAX_TABLE_SIZE {
+            wanted
+        } else {
+            next_prime(wanted)
+        };
         if m > MAX_TABLE_SIZE {
             return Err(ShardingError::InvalidParameter {
                 name: "table_size",

@@ -62,3 +62,16 @@ fn placements_are_pinned() {
         assert_eq!(ring.shard_for_hash(key.shard_hash()), ring.shard(key));
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// The inlined integer paths are exactly XXH3 over the little-endian bytes.
+    #[test]
+    fn integer_fast_paths_equal_xxh3_of_le_bytes(x in proptest::prelude::any::<u64>(), y in proptest::prelude::any::<u32>()) {
+        proptest::prop_assert_eq!(x.shard_hash(), stable_hash(&x.to_le_bytes()));
+        proptest::prop_assert_eq!((x as i64).shard_hash(), stable_hash(&x.to_le_bytes()));
+        proptest::prop_assert_eq!(y.shard_hash(), stable_hash(&y.to_le_bytes()));
+        proptest::prop_assert_eq!((y as i32).shard_hash(), stable_hash(&y.to_le_bytes()));
+    }
+}

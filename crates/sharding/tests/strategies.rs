@@ -35,6 +35,22 @@ fn empty_and_invalid_topologies_are_errors() {
         BoundedLoads::new(Ring::new([ShardId(1)], 1).unwrap(), 0.0).unwrap_err(),
         ShardingError::InvalidEpsilon(0.0)
     );
+    assert!(matches!(
+        Maglev::weighted([WeightedShard::new(1, u32::MAX)], None),
+        Err(ShardingError::InvalidParameter {
+            name: "table_size",
+            ..
+        })
+    ));
+    assert!(matches!(
+        Maglev::weighted([WeightedShard::new(1, 1)], Some(u64::MAX)),
+        Err(ShardingError::InvalidParameter {
+            name: "table_size",
+            ..
+        })
+    ));
+    assert!(Memento::new(u32::MAX).is_err());
+    assert!(keel_sharding::HotKeyDetector::<u64>::new(usize::MAX).is_ok());
     let msg = ShardingError::ZeroWeight(ShardId(3)).to_string();
     assert!(msg.contains("weight of at least 1"), "{msg}");
 }
