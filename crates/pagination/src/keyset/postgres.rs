@@ -18,9 +18,10 @@
 //!   leading `a >= $1` still bounds an index scan.
 //!
 //! A page before `P` reverses every direction (and NULL placement), reads the same way, and
-//! flips the rows back. `has_prev` (forward) and `has_next` (backward) cost one more query on
-//! the same index (`SELECT 1 ... ORDER BY ... LIMIT 1`, see [`PgKeyset::exists_query`]). Run both queries in one transaction (pass `&mut *tx`) if they must see
-//! the same snapshot.
+//! flips the rows back. `has_prev` (forward) and `has_next` (backward) come from the same
+//! statement: a scalar subquery `(SELECT 1 ... ORDER BY ... LIMIT 1)` on the same index, which
+//! PostgreSQL evaluates once. Only an empty page needs a second query
+//! ([`PgKeyset::exists_query`]); pass `&mut *tx` if that one must share the page's snapshot.
 //!
 //! Identifiers (table, sort fields) are validated as plain SQL identifiers; the `columns` list
 //! and the filter are SQL written by the developer and must never contain client input except
@@ -193,10 +194,32 @@ impl PgKeyset {
         seek: &Seek,
         filter: &impl Filter,
     ) -> Result<QueryBuilder<'static, Postgres>, KeysetError> {
+        self.page_query_with_probe(seek, filter, false)
+    }
+
+    /// The page query; with `probe`, one more column `__keel_beyond` (an uncorrelated scalar
+    /// subquery, which PostgreSQL runs once as an InitPlan) that is non-NULL when rows exist
+    /// on the far side of the seek position: `has_prev` for a forward page, `has_next` for a
+    /// backward one, answered in the same statement and snapshot as the page.
+    fn page_query_with_probe(
+        &self,
+        seek: &Seek,
+        filter: &impl Filter,
+        probe: bool,
+    ) -> Result<QueryBuilder<'static, Postgres>, KeysetError> {
         let mut qb = QueryBuilder::new("SELECT ");
         qb.push(&self.columns);
         for (i, f) in self.spec.fields().iter().enumerate() {
             qb.push(", ").push(f.name()).push(" AS __keel_k").push(i);
+        }
+        if probe && !seek.position.is_edge() {
+            // Rows before the first row of a forward page are exactly the rows a backward read
+            // from the anchor returns, with the anchor's inclusivity flipped (same snapshot).
+            let far_side = flip(&seek.position);
+            qb.push(", (SELECT 1 FROM ").push(&self.table);
+            self.push_where(&mut qb, filter, opposite(seek.direction), &far_side)?;
+            self.push_order_by(&mut qb, opposite(seek.direction));
+            qb.push(" LIMIT 1) AS __keel_beyond");
         }
         qb.push(" FROM ").push(&self.table);
         self.push_where(&mut qb, filter, seek.direction, &seek.position)?;
@@ -250,7 +273,8 @@ impl PgKeyset {
     }
 
     /// Fetches one page: the rows (mapped by `map`), their positions, both resume positions
-    /// and both `has_*` flags. Two queries: the page (`LIMIT n + 1`) and one existence probe.
+    /// and both `has_*` flags. One statement (`LIMIT n + 1`, with the far-side probe as a
+    /// subquery); a second, index-only probe only when the page is empty.
     ///
     /// # Errors
     /// [`PageError::Database`] when a query fails or a sort column has another type than its
@@ -263,33 +287,36 @@ impl PgKeyset {
         filter: impl Filter,
         map: impl Fn(&PgRow) -> Result<T, sqlx::Error>,
     ) -> Result<Window<T>, PageError> {
-        let mut qb = self.page_query(seek, &filter)?;
+        let mut qb = self.page_query_with_probe(seek, &filter, true)?;
         let rows = qb.build().fetch_all(&mut *conn).await?;
+        // From an edge nothing lies beyond; otherwise the first row carries the probe.
+        let beyond = if seek.position.is_edge() {
+            Some(false)
+        } else {
+            match rows.first() {
+                Some(row) => Some(row.try_get::<Option<i32>, _>("__keel_beyond")?.is_some()),
+                None => None,
+            }
+        };
         let mut fetched = Vec::with_capacity(rows.len());
         for row in &rows {
             let values = self.row_values(row)?;
             self.spec.check_values(&values)?;
             fetched.push((map(row)?, values));
         }
-        // The window asks one existence question, answered after it is assembled.
         let mut probe = None;
-        let window = assemble(seek, fetched, |pos| {
+        let mut window = assemble(seek, fetched, |pos| {
             probe = Some(pos.clone());
-            false
+            beyond.unwrap_or(false)
         });
-        let Some(pos) = probe else {
-            return Ok(window);
-        };
-        let opposite = match seek.direction {
-            Direction::Forward => Direction::Backward,
-            Direction::Backward => Direction::Forward,
-        };
-        let mut qb = self.exists_query(opposite, &pos, &filter)?;
-        let exists = qb.build().fetch_optional(&mut *conn).await?.is_some();
-        let mut window = window;
-        match seek.direction {
-            Direction::Forward => window.has_prev = exists,
-            Direction::Backward => window.has_next = exists,
+        // An empty page has no row to carry the probe: ask separately (the rarer case).
+        if let (None, Some(pos)) = (beyond, probe) {
+            let mut qb = self.exists_query(opposite(seek.direction), &pos, &filter)?;
+            let exists = qb.build().fetch_optional(&mut *conn).await?.is_some();
+            match seek.direction {
+                Direction::Forward => window.has_prev = exists,
+                Direction::Backward => window.has_next = exists,
+            }
         }
         Ok(window)
     }
@@ -361,6 +388,17 @@ impl PgKeyset {
         let n = u64::try_from(n).unwrap_or(0);
         Ok(policy.apply(n))
     }
+}
+
+fn opposite(direction: Direction) -> Direction {
+    match direction {
+        Direction::Forward => Direction::Backward,
+        Direction::Backward => Direction::Forward,
+    }
+}
+
+fn flip(position: &Position) -> Position {
+    Position::from_parts(position.values().to_vec(), !position.is_inclusive())
 }
 
 fn push_value(qb: &mut QueryBuilder<'static, Postgres>, v: &SortValue) {
