@@ -47,6 +47,7 @@ async fn same_as_in_process<A: Algorithm>(
     algorithm: RedisAlgorithm,
     local: A,
     quota: Quota,
+    costs: &[u64],
 ) {
     let mut state = A::State::default();
     // Redis's clock and this one agree to within milliseconds (same machine), which matters for
@@ -58,7 +59,7 @@ async fn same_as_in_process<A: Algorithm>(
             .as_nanos(),
     )
     .unwrap();
-    for (i, cost) in [1u64, 2, 1, 3, 1, 1, 2, 1, 1, 1].into_iter().enumerate() {
+    for (i, &cost) in costs.iter().enumerate() {
         let ours = limiter.check(algorithm, quota, "k", cost).await.unwrap();
         let theirs = local.check(&mut state, now, cost).unwrap();
         assert_eq!(ours.allowed, theirs.allowed, "{algorithm:?} step {i}");
@@ -72,28 +73,51 @@ async fn same_as_in_process<A: Algorithm>(
     }
 }
 
+/// Cost sequences: a fixed one, then pseudo-random ones (SplitMix64), costs 0 to 3.
+fn cost_sequences() -> Vec<Vec<u64>> {
+    let mut seqs = vec![vec![1u64, 2, 1, 3, 1, 1, 2, 1, 1, 1]];
+    let mut x: u64 = 0x5eed;
+    for _ in 0..3 {
+        let seq = (0..24)
+            .map(|_| {
+                x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = x;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                (z ^ (z >> 31)) % 4
+            })
+            .collect();
+        seqs.push(seq);
+    }
+    seqs
+}
+
 #[tokio::test]
 async fn decisions_match_the_in_process_algorithms() {
     let quota = Quota::per_hour(2400).unwrap().burst(8).unwrap(); // refill every 1.5 s
     let window = Quota::new(8, Duration::from_secs(86_400)).unwrap();
-    for algorithm in ALGORITHMS {
-        let Some((_, limiter)) = shared("diff").await else {
-            return;
-        };
-        match algorithm {
-            RedisAlgorithm::Gcra => {
-                same_as_in_process(&limiter, algorithm, Gcra::new(quota), quota).await;
-            }
-            RedisAlgorithm::TokenBucket => {
-                same_as_in_process(&limiter, algorithm, TokenBucket::new(quota), quota).await;
-            }
-            RedisAlgorithm::SlidingWindowCounter => {
-                let local = SlidingWindowCounter::new(window);
-                same_as_in_process(&limiter, algorithm, local, window).await;
-            }
-            _ => {
-                let local = SlidingWindowLog::new(window);
-                same_as_in_process(&limiter, algorithm, local, window).await;
+    for costs in cost_sequences() {
+        for algorithm in ALGORITHMS {
+            let Some((_, limiter)) = shared("diff").await else {
+                return;
+            };
+            match algorithm {
+                RedisAlgorithm::Gcra => {
+                    let local = Gcra::new(quota);
+                    same_as_in_process(&limiter, algorithm, local, quota, &costs).await;
+                }
+                RedisAlgorithm::TokenBucket => {
+                    let local = TokenBucket::new(quota);
+                    same_as_in_process(&limiter, algorithm, local, quota, &costs).await;
+                }
+                RedisAlgorithm::SlidingWindowCounter => {
+                    let local = SlidingWindowCounter::new(window);
+                    same_as_in_process(&limiter, algorithm, local, window, &costs).await;
+                }
+                _ => {
+                    let local = SlidingWindowLog::new(window);
+                    same_as_in_process(&limiter, algorithm, local, window, &costs).await;
+                }
             }
         }
     }

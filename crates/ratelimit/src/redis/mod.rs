@@ -29,7 +29,9 @@
 //! - **Keys expire by themselves.** Every write sets a TTL that ends when the key would be idle
 //!   (a full allowance again). Keys are `{prefix}{algorithm}:{count}:{period ns}:{burst}:{{key}}`:
 //!   the caller's key is a hash tag, so all limits of one key share a Redis Cluster slot. Do not
-//!   put `{` in the prefix.
+//!   put `{` in the prefix. (The limiter itself connects to one node, through a
+//!   `ConnectionManager`: a primary with replicas, or a proxy in front of a Cluster; a
+//!   Cluster-aware client is not wired in yet.)
 //! - **Several limits on one request** ([`RedisLimiter::check_all`]): one script run decides all
 //!   of them and commits only if all admit. **Many independent keys**
 //!   ([`RedisLimiter::check_batch`]): one pipelined round trip.

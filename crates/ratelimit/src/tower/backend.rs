@@ -119,7 +119,12 @@ impl<C: Clock + Clone + 'static> Backend for InProcess<C> {
 
 /// Limits in Redis, shared by every instance: all of a request's limits in one atomic script
 /// run ([`RedisLimiter::check_all`](crate::redis::RedisLimiter::check_all)), with the
-/// limiter's failure policy. On Redis Cluster, all keys of one request must share a slot.
+/// limiter's failure policy.
+///
+/// Each rule's key is `{rule}:{key}` inside its own hash tag, so one request's keys may live in
+/// different Cluster slots; the limiter talks to one Redis node (primary/replica setups, not
+/// Redis Cluster). A rejected call (a misconfiguration) is logged at error level and the
+/// request admitted.
 #[cfg(feature = "redis")]
 #[derive(Debug, Clone)]
 pub struct RedisBackend {

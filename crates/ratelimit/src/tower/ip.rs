@@ -362,4 +362,42 @@ mod tests {
         let (p, ()) = http::Request::new(()).into_parts();
         assert!(ClientIp::new().extract(&p).is_none());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        /// Whatever a client writes in `X-Forwarded-For`, behind any chain of trusted proxies its
+        /// key is the address the first trusted proxy saw.
+        #[test]
+        fn a_client_never_picks_its_key(
+            forged in proptest::collection::vec(proptest::prelude::any::<[u8; 4]>(), 0..5),
+            client in proptest::prelude::any::<[u8; 4]>(),
+            proxies in proptest::collection::vec(proptest::prelude::any::<[u8; 3]>(), 0..4),
+        ) {
+            let mut client = client;
+            if client[0] == 10 {
+                client[0] = 11;
+            }
+            let client = std::net::Ipv4Addr::from(client);
+            let proxies: Vec<std::net::Ipv4Addr> = proxies
+                .iter()
+                .map(|p| std::net::Ipv4Addr::new(10, p[0], p[1], p[2]))
+                .collect();
+            let mut hops: Vec<String> = forged
+                .iter()
+                .map(|f| std::net::Ipv4Addr::from(*f).to_string())
+                .collect();
+            let peer = match proxies.split_last() {
+                None => client,
+                Some((last, before)) => {
+                    hops.push(client.to_string());
+                    hops.extend(before.iter().map(ToString::to_string));
+                    *last
+                }
+            };
+            let header = hops.join(", ");
+            let p = parts(&format!("{peer}:1"), &[header.as_str()][..usize::from(!hops.is_empty())]);
+            let ip = ClientIp::new().trust("10.0.0.0/8").unwrap();
+            proptest::prop_assert_eq!(ip.extract(&p).unwrap(), client.to_string());
+        }
+    }
 }
