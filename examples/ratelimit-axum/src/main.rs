@@ -85,29 +85,97 @@ fn layer() -> Result<RateLimitLayer, Box<dyn std::error::Error>> {
     Ok(builder.build()?)
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt().init();
-    let app = Router::new()
+/// The app: `/me` and `/search`, authenticated, then limited.
+fn app(limits: RateLimitLayer) -> Router {
+    Router::new()
         .route("/me", get(me))
         .route("/search", get(me))
         // Layers run outside-in from the last added: authenticate, then limit.
-        .layer(layer()?)
-        .layer(middleware::from_fn(authenticate));
-    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    tracing_subscriber_info(&addr);
+        .layer(limits)
+        .layer(middleware::from_fn(authenticate))
+}
+
+/// Serves `app` on `listener`, with the peer address available to the limiter.
+async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .await?;
+    .await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt().init();
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    announce(&addr);
+    serve(listener, app(layer()?)).await?;
     Ok(())
 }
 
 #[allow(clippy::print_stderr)]
-fn tracing_subscriber_info(addr: &str) {
+fn announce(addr: &str) {
     eprintln!(
         "listening on http://{addr} (try /me and /search with 'authorization: Bearer alice')"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// One HTTP/1.1 request over a real socket; the raw response.
+    async fn get(addr: SocketAddr, path: &str, user: Option<&str>) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let auth = user.map_or(String::new(), |u| format!("authorization: Bearer {u}\r\n"));
+        let request =
+            format!("GET {path} HTTP/1.1\r\nhost: test\r\n{auth}connection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    }
+
+    #[tokio::test]
+    async fn limited_per_user_and_per_ip_over_a_real_socket() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = RateLimitLayer::builder()
+            .backend(InProcess::new())
+            .rule(
+                Rule::new(
+                    "per-ip",
+                    "8/m".parse().unwrap(),
+                    ClientIp::new().peer(|parts| {
+                        parts
+                            .extensions
+                            .get::<ConnectInfo<SocketAddr>>()
+                            .map(|c| c.0.ip())
+                    }),
+                )
+                .unwrap(),
+            )
+            .rule(Rule::new("per-user", "5/m".parse().unwrap(), User::<UserId>::new()).unwrap())
+            .build()
+            .unwrap();
+        let server = tokio::spawn(serve(listener, app(limits)));
+        for _ in 0..5 {
+            let ok = get(addr, "/me", Some("bob")).await;
+            assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+            assert!(ok.contains("ratelimit: \"per-ip\";r="), "{ok}");
+        }
+        let denied = get(addr, "/me", Some("bob")).await;
+        assert!(denied.starts_with("HTTP/1.1 429"), "{denied}");
+        assert!(denied.contains("retry-after: "), "{denied}");
+        assert!(denied.contains("application/problem+json"), "{denied}");
+        // Another user from the same IP: 3 more fit the per-IP limit of 8, then it denies.
+        for i in 0..4 {
+            let r = get(addr, "/me", Some("carol")).await;
+            assert_eq!(r.starts_with("HTTP/1.1 200"), i < 3, "{r}");
+        }
+        server.abort();
+    }
 }
