@@ -4,6 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use foldhash::fast::RandomState;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use parking_lot::RwLock;
@@ -40,6 +41,17 @@ pub trait FollowGraph: Send + Sync + std::fmt::Debug {
     /// Whether `follower` follows `author`.
     async fn is_following(&self, follower: UserId, author: UserId) -> Result<bool>;
 
+    /// A number that changes whenever a follow is removed, if the backend can provide one
+    /// cheaply (default: `None`).
+    ///
+    /// When the version read before a fan-out chunk equals the one read after writing it, no
+    /// unfollow can have raced the chunk and the engine skips
+    /// [`not_following`](Self::not_following). It must be read with sequentially consistent
+    /// ordering against the graph's own state.
+    fn removal_version(&self) -> Option<u64> {
+        None
+    }
+
     /// The users among `candidates` that do not follow `author` (any more).
     ///
     /// The engine calls this after delivering a chunk, to undo deliveries that raced an
@@ -66,6 +78,7 @@ struct Edges {
 #[derive(Debug, Default)]
 pub struct MemoryGraph {
     edges: RwLock<Edges>,
+    removals: AtomicU64,
 }
 
 fn page(set: Option<&BTreeSet<UserId>>, after: Option<UserId>, limit: usize) -> Vec<UserId> {
@@ -94,6 +107,9 @@ impl MemoryGraph {
     /// Records that `follower` no longer follows `author`. Returns `false` when it did not.
     pub fn remove(&self, follower: UserId, author: UserId) -> bool {
         let mut e = self.edges.write();
+        // Bumped under the write lock, before the edge goes: a reader that sees the old
+        // version after its write also saw the edge.
+        self.removals.fetch_add(1, Ordering::SeqCst);
         let removed = e
             .followers
             .get_mut(&author)
@@ -160,6 +176,10 @@ impl FollowGraph for MemoryGraph {
             .followers
             .get(&author)
             .is_some_and(|s| s.contains(&follower)))
+    }
+
+    fn removal_version(&self) -> Option<u64> {
+        Some(self.removals.load(Ordering::SeqCst))
     }
 
     async fn not_following(&self, author: UserId, candidates: &[UserId]) -> Result<Vec<UserId>> {

@@ -66,6 +66,24 @@
 //! - Followers inactive for [`FeedConfig::inactive_after_ms`] are skipped at fan-out; their
 //!   timeline is rebuilt on their next read ([`FeedPage::regenerating`] says so meanwhile).
 //!
+//! # Untrusted input
+//! Page cursors are signed and verified by keel-pagination before anything is parsed (see
+//! [`paging`]); page sizes are clamped to [`FeedConfig::max_page`]; a read does a bounded
+//! number of refills when the filter hides entries.
+//!
+//! # Limits
+//! - Follow backfill and rebuilds copy [`FeedConfig::backfill_per_author`] posts per followee;
+//!   older posts are served by the pull path when the reader scrolls there (the stored
+//!   timeline is marked partial, so no post is skipped).
+//! - Hybrid classifications and each reader's list of pulled followees are cached per engine:
+//!   changes made through another process are seen on the author's next publish, follow or
+//!   unfollow there, and within [`FeedConfig::pulled_cache_ms`] for readers.
+//! - Deleting a post walks the author's followers even under hybrid (its entries may have been
+//!   pushed before the author crossed the threshold).
+//! - `RedisStore` runs one Lua script per chunk, so a chunk's keys must live on one node (a
+//!   single Redis, or cluster hash tags in the key prefix). `MemoryStore` keeps tombstones for
+//!   its lifetime; Redis tombstones expire (7 days by default).
+//!
 //! # Features
 //! | feature | enables | default |
 //! |---|---|---|

@@ -90,6 +90,7 @@ impl FeedEngine {
         let author = entry.author;
         let mut after: Option<UserId> = None;
         loop {
+            let version = self.graph.removal_version();
             let chunk = self
                 .graph
                 .followers(author, after, self.config.chunk_size)
@@ -111,8 +112,12 @@ impl FeedEngine {
             }
             // Write, then re-check: an unfollow that raced this chunk either is seen here or
             // runs its own removal after our write, so no entry of an unfollowed author stays.
-            for gone in self.graph.not_following(author, &chunk).await? {
-                self.store.remove(gone, &[entry]).await?;
+            // When the graph says nothing was unfollowed since the chunk was read, skip it.
+            let unchanged = version.is_some() && self.graph.removal_version() == version;
+            if !unchanged {
+                for gone in self.graph.not_following(author, &chunk).await? {
+                    self.store.remove(gone, &[entry]).await?;
+                }
             }
             if chunk.len() < self.config.chunk_size {
                 break;
