@@ -7,6 +7,8 @@ mod algorithms;
 mod concurrency;
 mod governor_diff;
 mod keyed;
+#[cfg(any(feature = "tower", feature = "redis"))]
+mod metrics;
 mod loom_model;
 #[cfg(feature = "redis")]
 mod redis;
