@@ -2,7 +2,7 @@
 
 use std::num::NonZeroU64;
 
-use crate::algorithm::{Algorithm, AtomicCell, FromQuota};
+use crate::algorithm::{Algorithm, AtomicCell, Divisor, FromQuota};
 use crate::{Decision, InsufficientCapacity, Quota};
 
 /// The generic cell rate algorithm (a leaky bucket as a meter), decision for decision the same
@@ -19,6 +19,7 @@ pub struct Gcra {
     /// Non-zero, so divisions by it cannot panic and vanish when their result is unused.
     t: NonZeroU64,
     tau: u64,
+    per_t: Divisor,
 }
 
 impl Gcra {
@@ -34,6 +35,7 @@ impl Gcra {
             quota,
             t,
             tau: t.get().saturating_mul(quota.max_burst().saturating_sub(1)),
+            per_t: Divisor::new(t),
         }
     }
 
@@ -49,7 +51,7 @@ impl Gcra {
         if horizon < tat {
             0
         } else {
-            ((horizon - tat) / self.t + 1).min(self.quota.max_burst())
+            (self.per_t.div(horizon - tat) + 1).min(self.quota.max_burst())
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::num::NonZeroU64;
 
-use crate::algorithm::{Algorithm, AtomicCell, FromQuota};
+use crate::algorithm::{Algorithm, AtomicCell, Divisor, FromQuota};
 use crate::{Decision, InsufficientCapacity, Quota};
 
 /// A token bucket: capacity `burst` tokens, one token back every `period / count`, a request of
@@ -20,6 +20,7 @@ pub struct TokenBucket {
     /// Non-zero, so divisions by it cannot panic and vanish when their result is unused.
     t: NonZeroU64,
     capacity_span: u64,
+    per_t: Divisor,
 }
 
 impl TokenBucket {
@@ -35,6 +36,7 @@ impl TokenBucket {
             quota,
             t,
             capacity_span: t.get().saturating_mul(quota.max_burst()),
+            per_t: Divisor::new(t),
         }
     }
 
@@ -44,7 +46,9 @@ impl TokenBucket {
         if empty_at == 0 {
             return self.quota.max_burst();
         }
-        (now.saturating_sub(empty_at) / self.t).min(self.quota.max_burst())
+        self.per_t
+            .div(now.saturating_sub(empty_at))
+            .min(self.quota.max_burst())
     }
 }
 
@@ -78,7 +82,7 @@ impl Algorithm for TokenBucket {
         let needed = self.t.get().saturating_mul(cost);
         let ready_at = base.saturating_add(needed);
         if now < ready_at {
-            let tokens = now.saturating_sub(base) / self.t;
+            let tokens = self.per_t.div(now.saturating_sub(base));
             return Ok(Decision::deny(
                 capacity,
                 tokens,
@@ -91,7 +95,7 @@ impl Algorithm for TokenBucket {
         }
         Ok(Decision::allow(
             capacity,
-            (now - ready_at) / self.t,
+            self.per_t.div(now - ready_at),
             ready_at
                 .saturating_add(self.capacity_span)
                 .saturating_sub(now),
