@@ -3,7 +3,7 @@
 /// What can go wrong in the feed engine, its stores and its inputs.
 ///
 /// A post that is filtered out, a timeline that is being regenerated or a full queue on
-/// [`try_submit`](crate::FanoutPool::try_submit) are values, not errors.
+/// `FanoutPool::try_submit` are values, not errors.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FeedError {

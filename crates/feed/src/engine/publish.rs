@@ -37,7 +37,7 @@ impl FeedEngine {
     /// Publishing the same post again writes nothing new (deliveries are idempotent).
     ///
     /// This runs the fan-out to completion; the `tokio` feature's
-    /// [`FanoutPool`](crate::FanoutPool) runs it in the background instead.
+    /// `FanoutPool` runs it in the background instead.
     ///
     /// # Errors
     /// A graph, source or store error; a fan-out stopped by an error may be re-run safely.
