@@ -8,64 +8,10 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::cache::DenyCache;
+use super::check::{Check, decode, params, push_args, validate_batch};
 use super::fallback::Fallback;
 use super::{FailurePolicy, NativeGcra, RedisAlgorithm, RedisConfig, RedisLimitError, native};
-use crate::{Decision, InsufficientCapacity, Quota};
-
-/// The most checks one batch or multi-limit call may carry.
-const MAX_BATCH: usize = 1000;
-
-/// One check: a key under a quota, run by an algorithm, at a cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Check<'a> {
-    /// The algorithm.
-    pub algorithm: RedisAlgorithm,
-    /// The quota.
-    pub quota: Quota,
-    /// The caller's key (user id, IP class, API key, ...). Stored inside a hash tag.
-    pub key: &'a str,
-    /// The cost (usually 1).
-    pub cost: u64,
-}
-
-impl<'a> Check<'a> {
-    /// A unit-cost check of `key` under `quota` with `algorithm`.
-    pub fn new(algorithm: RedisAlgorithm, quota: Quota, key: &'a str) -> Self {
-        Self {
-            algorithm,
-            quota,
-            key,
-            cost: 1,
-        }
-    }
-
-    /// The same check at `cost`.
-    pub fn cost(mut self, cost: u64) -> Self {
-        self.cost = cost;
-        self
-    }
-
-    fn limit(&self) -> u64 {
-        match self.algorithm {
-            RedisAlgorithm::Gcra | RedisAlgorithm::TokenBucket => self.quota.max_burst(),
-            RedisAlgorithm::SlidingWindowCounter | RedisAlgorithm::SlidingWindowLog => {
-                self.quota.count()
-            }
-        }
-    }
-
-    fn validate(&self) -> Result<(), InsufficientCapacity> {
-        let limit = self.limit();
-        if self.cost > limit {
-            return Err(InsufficientCapacity {
-                cost: self.cost,
-                limit,
-            });
-        }
-        Ok(())
-    }
-}
-
+use crate::{Decision, Quota};
 /// Counters of a [`RedisLimiter`] (also exported through the `metrics` facade).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -550,99 +496,5 @@ impl RedisLimiter {
                 },
             )
             .collect()
-    }
-}
-
-fn validate_batch(checks: &[Check<'_>]) -> Result<(), RedisLimitError> {
-    if checks.is_empty() || checks.len() > MAX_BATCH {
-        return Err(RedisLimitError::BatchSize(checks.len()));
-    }
-    for c in checks {
-        c.validate()?;
-    }
-    Ok(())
-}
-
-/// The two script parameters of a check, in microseconds or counts.
-fn params(check: &Check<'_>) -> (String, u64) {
-    let q = check.quota;
-    match check.algorithm {
-        RedisAlgorithm::Gcra | RedisAlgorithm::TokenBucket => {
-            (micros(q.emission_interval_nanos()), q.max_burst())
-        }
-        RedisAlgorithm::SlidingWindowCounter | RedisAlgorithm::SlidingWindowLog => {
-            (micros(q.period_nanos()), q.count())
-        }
-    }
-}
-
-fn push_args(invocation: &mut redis::ScriptInvocation<'_>, check: &Check<'_>) {
-    let (a, b) = params(check);
-    invocation
-        .arg(check.algorithm.letter())
-        .arg(a)
-        .arg(b)
-        .arg(check.cost);
-}
-
-/// Nanoseconds as a decimal count of microseconds (exact: `123.456`).
-fn micros(nanos: u64) -> String {
-    let frac = nanos % 1000;
-    if frac == 0 {
-        (nanos / 1000).to_string()
-    } else {
-        format!("{}.{frac:03}", nanos / 1000)
-    }
-}
-
-/// Five integers per check (admitted, limit, remaining, reset µs, retry µs) to decisions.
-fn decode(values: &[i64]) -> Result<Vec<Decision>, RedisLimitError> {
-    if values.is_empty() || !values.len().is_multiple_of(5) {
-        return Err(RedisLimitError::Reply(format!(
-            "{} integers, expected five per check",
-            values.len()
-        )));
-    }
-    let nonneg = |v: i64| u64::try_from(v).unwrap_or(0);
-    Ok(values
-        .chunks_exact(5)
-        .map(|c| match *c {
-            [admitted, limit, remaining, reset, retry] => {
-                let reset = nonneg(reset).saturating_mul(1000);
-                if admitted == 1 {
-                    Decision::allow(nonneg(limit), nonneg(remaining), reset)
-                } else {
-                    Decision::deny(
-                        nonneg(limit),
-                        nonneg(remaining),
-                        reset,
-                        nonneg(retry).saturating_mul(1000),
-                    )
-                }
-            }
-            _ => Decision::deny(0, 0, 0, 1),
-        })
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn micros_are_exact() {
-        assert_eq!(micros(1_000_000), "1000");
-        assert_eq!(micros(333_333_333), "333333.333");
-        assert_eq!(micros(1_005), "1.005");
-    }
-
-    #[test]
-    fn decode_rejects_bad_shapes() {
-        assert!(decode(&[]).is_err());
-        assert!(decode(&[1, 2, 3]).is_err());
-        let d = decode(&[0, 10, 0, 1_500_000, 200_000]).unwrap();
-        assert!(!d[0].allowed);
-        assert_eq!(d[0].retry_after, Duration::from_millis(200));
-        assert_eq!(d[0].reset_after, Duration::from_millis(1500));
     }
 }

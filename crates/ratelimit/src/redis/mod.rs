@@ -67,6 +67,7 @@
 //! [`Decision`]: crate::Decision
 
 mod cache;
+mod check;
 mod config;
 mod error;
 mod fallback;
@@ -74,6 +75,7 @@ mod limiter;
 mod native;
 mod script;
 
+pub use check::Check;
 pub use config::{FailurePolicy, NativeGcra, RedisAlgorithm, RedisConfig};
 pub use error::RedisLimitError;
-pub use limiter::{Check, RedisLimiter, RedisStats};
+pub use limiter::{RedisLimiter, RedisStats};
