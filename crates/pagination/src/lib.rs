@@ -45,8 +45,13 @@
 //! 3. Deserialize the client's [`PageRequest`]; [`PageRequest::seek`] clamps the limit with a
 //!    [`LimitPolicy`] and verifies the cursor into a [`Seek`]. Map its [`PageError`] with
 //!    [`PageError::http_status`] (400 for any bad cursor).
-//! 4. Fetch the [`Window`] with [`keyset::memory::paginate`] (or the PostgreSQL builder), then
-//!    [`Window::into_page`] signs the resume cursors.
+//! 4. Fetch the [`Window`] with [`keyset::memory::paginate`] (or `keyset::postgres::PgKeyset::fetch`
+//!    with feature `postgres`: same semantics, one SQL statement), then [`Window::into_page`]
+//!    signs the resume cursors ([`Window::into_connection`] for Relay).
+//! 5. Shape the response: the [`Page`] as is, [`shapes::StripeList`], [`relay::Connection`],
+//!    and a `Link` header from [`link::page_links`].
+//!
+//! Cursors are untrusted input: see [`cursor`] for what decoding bounds and rejects.
 //!
 //! # Layout
 //! - [`request`]: [`PageRequest`] and [`LimitPolicy`] (limits clamped, never trusted).
