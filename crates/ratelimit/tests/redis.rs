@@ -246,7 +246,7 @@ async fn three_instances_admit_exactly_the_allowance() {
         return;
     };
     let allowance = 300u64;
-    let quota = Quota::new(allowance, Duration::from_secs(86_400 * 30)).unwrap();
+    let quota = Quota::new(allowance, Duration::from_secs(86_400)).unwrap();
     for algorithm in ALGORITHMS {
         let prefix = keel_testkit::unique_prefix("exact");
         let limiters: Vec<RedisLimiter> = (0..3)
