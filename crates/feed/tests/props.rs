@@ -96,41 +96,77 @@ fn fx_follows(fx: &Fx, reader: u64, author: u64) -> bool {
     fx.graph.follows(UserId(reader), UserId(author))
 }
 
+/// Replays `ops` under every strategy on stores from `store`, then checks every timeline.
+async fn replay<F, Fut>(store: F, ops: &[Op], cap: usize, page: usize)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<std::sync::Arc<dyn keel_feed::TimelineStore>>>,
+{
+    let strategies = [
+        Delivery::Push,
+        Delivery::Pull,
+        Delivery::Hybrid { threshold: 2 },
+    ];
+    for strategy in strategies {
+        let Some(s) = store().await else { return };
+        let fx = Fx::new(s, config(strategy, cap));
+        let mut live: Vec<keel_feed::Post> = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            fx.clock.advance(1);
+            match *op {
+                Op::Publish { author, private } => {
+                    let mut p = post(1_000 + i as u64, author, i as u64);
+                    if private {
+                        p.visibility = keel_feed::Visibility::Private;
+                    }
+                    fx.publish(p).await;
+                    live.push(p);
+                }
+                Op::Follow(a, b) if a != b && !fx_follows(&fx, a, b) => fx.follow(a, b).await,
+                Op::Unfollow(a, b) if fx_follows(&fx, a, b) => fx.unfollow(a, b).await,
+                Op::Delete(k) if !live.is_empty() => {
+                    let p = live.remove(k % live.len());
+                    fx.delete(p).await;
+                }
+                Op::Read(u) => {
+                    fx.page(u, page).await;
+                }
+                _ => {}
+            }
+        }
+        for reader in 1..=5 {
+            let got = fx.scroll(reader, page).await;
+            assert_eq!(
+                got,
+                expected(&fx, &live, reader),
+                "{strategy:?} reader {reader} ops {ops:?}"
+            );
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn every_strategy_shows_the_same_timeline(ops in prop::collection::vec(op(), 1..60), cap in 2usize..6, page in 1usize..5) {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        rt.block_on(async move {
-            let strategies = [Delivery::Push, Delivery::Pull, Delivery::Hybrid { threshold: 2 }];
-            for strategy in strategies {
-                let fx = Fx::new(memory().await.unwrap(), config(strategy, cap));
-                let mut live: Vec<keel_feed::Post> = Vec::new();
-                for (i, op) in ops.iter().enumerate() {
-                    fx.clock.advance(1);
-                    match *op {
-                        Op::Publish { author, private } => {
-                            let mut p = post(1_000 + i as u64, author, i as u64);
-                            if private { p.visibility = keel_feed::Visibility::Private; }
-                            fx.publish(p).await;
-                            live.push(p);
-                        }
-                        Op::Follow(a, b) if a != b && !fx_follows(&fx, a, b) => fx.follow(a, b).await,
-                        Op::Unfollow(a, b) if fx_follows(&fx, a, b) => fx.unfollow(a, b).await,
-                        Op::Delete(k) if !live.is_empty() => {
-                            let p = live.remove(k % live.len());
-                            fx.delete(p).await;
-                        }
-                        Op::Read(u) => { fx.page(u, page).await; }
-                        _ => {}
-                    }
-                }
-                for reader in 1..=5 {
-                    let got = fx.scroll(reader, page).await;
-                    assert_eq!(got, expected(&fx, &live, reader), "{strategy:?} reader {reader} ops {ops:?}");
-                }
-            }
-        });
+        runtime().block_on(replay(memory, &ops, cap, page));
+    }
+}
+
+#[cfg(feature = "redis")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn every_strategy_shows_the_same_timeline_on_redis(ops in prop::collection::vec(op(), 1..40), cap in 2usize..6, page in 1usize..5) {
+        runtime().block_on(replay(crate::common::redis, &ops, cap, page));
     }
 }
