@@ -27,6 +27,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::RequestError;
+use crate::page::Page;
 use crate::request::LimitPolicy;
 
 /// Limits for offset requests.
@@ -82,6 +83,21 @@ pub struct OffsetPage<T> {
     pub prev_page: Option<u64>,
     /// The next page number, when rows follow.
     pub next_page: Option<u64>,
+}
+
+impl<T> OffsetPage<T> {
+    /// The shared [`Page`] shape: the cursors are the neighbouring page numbers as text (send
+    /// back as `page`), the flags say whether those pages exist.
+    pub fn into_page(self) -> Page<T> {
+        Page {
+            has_next: self.next_page.is_some(),
+            has_prev: self.prev_page.is_some(),
+            next_cursor: self.next_page.map(|n| n.to_string()),
+            prev_cursor: self.prev_page.map(|n| n.to_string()),
+            total: None,
+            items: self.items,
+        }
+    }
 }
 
 impl OffsetRequest {

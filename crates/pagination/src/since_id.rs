@@ -30,6 +30,7 @@ use std::fmt::Display;
 use serde::{Deserialize, Serialize};
 
 use crate::link::{LinkHeader, with_params};
+use crate::page::Page;
 use crate::request::LimitPolicy;
 
 /// What a client sends.
@@ -186,6 +187,21 @@ impl<Id: Clone + Ord> IdWindow<Id> {
 }
 
 impl<T, Id: Display> IdPage<T, Id> {
+    /// The shared [`Page`] shape (newest first): `next_cursor` is the `max_id` for older items,
+    /// `prev_cursor` the `min_id` for newer ones. `has_next` is [`has_more`](Self::has_more)
+    /// when reading older items (`max_id`/`since_id`); `has_prev` is it for `min_id` reads.
+    /// The flag for the other direction is not known without another query and is `false`.
+    pub fn into_page(self, window: &IdWindow<Id>) -> Page<T> {
+        Page {
+            has_next: self.has_more && !window.oldest_first,
+            has_prev: self.has_more && window.oldest_first,
+            next_cursor: self.next_max_id.map(|id| id.to_string()),
+            prev_cursor: self.prev_min_id.map(|id| id.to_string()),
+            total: None,
+            items: self.items,
+        }
+    }
+
     /// Mastodon's `Link` header: `next` with `max_id`, `prev` with `min_id`, other parameters
     /// of `base` kept. Omitted when there is no id to link with.
     pub fn links(&self, base: &str) -> LinkHeader {

@@ -188,6 +188,13 @@ fn offset_pages_and_their_documented_drawbacks() {
     let p3 = req(3).seek(&policy).unwrap().slice(&rows);
     assert_eq!(p3.items, [8, 9, 10]);
     assert_eq!(p3.next_page, None);
+    let shared = p2.clone().into_page();
+    assert_eq!(shared.items, p2.items);
+    assert_eq!(
+        (shared.prev_cursor.as_deref(), shared.next_cursor.as_deref()),
+        (Some("1"), Some("3"))
+    );
+    assert!(shared.has_next && shared.has_prev);
     // Page 0 is page 1; deep pages are refused.
     assert_eq!(req(0).seek(&policy).unwrap().page, 1);
     let deep = OffsetRequest {
@@ -217,6 +224,16 @@ fn id_windows_max_since_min() {
         ..IdRequest::default()
     });
     assert_eq!(older.items, [15, 14, 13, 12, 11]);
+    let window = IdRequest {
+        max_id: Some(16),
+        limit: Some(5),
+        ..IdRequest::default()
+    }
+    .window(&policy);
+    let shared = window.slice(&ids, |i| *i).into_page(&window);
+    assert_eq!(shared.next_cursor.as_deref(), Some("11"));
+    assert_eq!(shared.prev_cursor.as_deref(), Some("15"));
+    assert!(shared.has_next);
     // since_id: newest above 3, leaves a gap.
     let since = page(IdRequest {
         since_id: Some(3),
