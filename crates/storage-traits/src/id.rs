@@ -69,11 +69,23 @@ id_type!(
 const COUNTER_BITS: u32 = 74;
 const COUNTER_MASK: u128 = (1u128 << COUNTER_BITS) - 1;
 
+/// Most shards an id can name ([`IdGenerator::for_shard`]): the tag is the id's last byte.
+pub const MAX_ID_SHARDS: u32 = 256;
+
+/// The shard an id minted by [`IdGenerator::for_shard`] with `shards` shards belongs to: its
+/// last byte modulo `shards` (0 when `shards` is 0).
+pub fn shard_of(id: Uuid, shards: u32) -> u32 {
+    let tag = u32::from(id.as_bytes()[15]);
+    tag.checked_rem(shards).unwrap_or(0)
+}
+
 /// Mints UUIDv7 ids from clock readings; see the [module docs](self).
 #[derive(Debug)]
 pub struct IdGenerator {
     seed: u64,
-    state: Mutex<(i64, u128)>,
+    state: std::sync::Arc<Mutex<(i64, u128)>>,
+    /// `(shard, shards)`: only ids with `shard_of(id, shards) == shard` are handed out.
+    tag: Option<(u32, u32)>,
 }
 
 impl IdGenerator {
@@ -88,12 +100,50 @@ impl IdGenerator {
     pub fn seeded(seed: u64) -> Self {
         Self {
             seed,
-            state: Mutex::new((i64::MIN, 0)),
+            state: std::sync::Arc::new(Mutex::new((i64::MIN, 0))),
+            tag: None,
         }
+    }
+
+    /// A view of this generator that mints only ids naming `shard` of `shards`
+    /// ([`shard_of`]), sharing this generator's sequence: ids from every view of one generator
+    /// are still strictly increasing together, so rows on different shards sort by creation.
+    /// The view skips the ids of other shards (about `shards` mints per id; at most 256).
+    ///
+    /// # Errors
+    /// `InvalidInput` unless `shard < shards <= 256`.
+    pub fn for_shard(&self, shard: u32, shards: u32) -> crate::error::Result<Self> {
+        if shards == 0 || shards > MAX_ID_SHARDS || shard >= shards {
+            return Err(crate::error::StorageError::invalid(
+                "shards",
+                format!("a shard below the shard count, and 1 to {MAX_ID_SHARDS} shards"),
+            ));
+        }
+        Ok(Self {
+            seed: self.seed,
+            state: std::sync::Arc::clone(&self.state),
+            tag: Some((shard, shards)),
+        })
     }
 
     /// The next id for a row created at `now`. Strictly greater than every id minted before.
     pub fn next_at(&self, now: Timestamp) -> Uuid {
+        let Some((shard, shards)) = self.tag else {
+            return self.mint(now);
+        };
+        // Consecutive mints of one millisecond step the counter by one, so the last byte takes
+        // every value within 256 mints: the loop ends within 256 rounds.
+        let mut id = self.mint(now);
+        for _ in 0..MAX_ID_SHARDS {
+            if shard_of(id, shards) == shard {
+                break;
+            }
+            id = self.mint(now);
+        }
+        id
+    }
+
+    fn mint(&self, now: Timestamp) -> Uuid {
         let mut state = self.state.lock();
         let (last_ms, last_counter) = *state;
         let now_ms = now.as_millis().clamp(0, (1i64 << 48) - 1);

@@ -44,11 +44,14 @@
 //! - [`repo`]: the repository traits and [`Store`], all of them together.
 //! - [`memory`]: [`MemoryStore`], the concurrent in-memory backend.
 //! - `postgres` (feature `postgres`): `PgStore`, the PostgreSQL backend with embedded migrations.
+//! - `sharded` (feature `sharded`): `ShardedPgStore`, users spread over several PostgreSQL
+//!   databases with `keel-sharding`, cross-shard reads by scatter-gather.
 //!
 //! # Features
 //! | feature | enables | default |
 //! |---|---|---|
 //! | `postgres` | the PostgreSQL backend (sqlx, runtime queries, embedded migrations) | no |
+//! | `sharded` | the sharded PostgreSQL backend (adds `keel-sharding` with tokio; implies `postgres`) | no |
 //!
 //! # Consistency
 //! Every write is one transaction: the row, the denormalized counters (a post's like and
@@ -73,11 +76,6 @@
 //! are ASCII, so case-insensitive uniqueness is the same in Rust and in PostgreSQL. Positions
 //! come from cursors that `keel-pagination` verified; one that does not fit a list's sort is
 //! [`StorageError::InvalidInput`].
-//!
-//! # Not here (yet)
-//! The sharded PostgreSQL backend (users spread over several databases with `keel-sharding`,
-//! cross-shard reads by scatter-gather) comes after `keel-sharding`; it will run the same
-//! conformance suite.
 
 pub mod clock;
 pub mod error;
@@ -89,6 +87,8 @@ pub mod page;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod repo;
+#[cfg(feature = "sharded")]
+pub mod sharded;
 pub mod text;
 pub mod validate;
 
@@ -107,3 +107,5 @@ pub use postgres::{PgOptions, PgStore};
 pub use repo::{
     CommentRepo, FollowRepo, LikeRepo, OutboxRepo, PostRepo, SearchHit, SearchRepo, Store, UserRepo,
 };
+#[cfg(feature = "sharded")]
+pub use sharded::ShardedPgStore;

@@ -164,3 +164,75 @@ mod postgres {
         drop_schema(url, schema).await;
     }
 }
+
+#[cfg(feature = "sharded")]
+mod sharded {
+    use std::sync::Arc;
+
+    use keel_storage::{IdGenerator, ManualClock, PgOptions, ShardedPgStore};
+    use keel_testkit::Service;
+    use sqlx::{Connection, Executor, PgConnection};
+
+    use crate::suite::Made;
+
+    /// How many databases each sharded test spreads its users over.
+    pub const SHARDS: usize = 4;
+
+    /// `url` with its database replaced by `db`.
+    pub fn with_db(url: &str, db: &str) -> String {
+        let (base, query) = url
+            .split_once('?')
+            .map_or((url, None), |(b, q)| (b, Some(q)));
+        let (root, _) = base.rsplit_once('/').unwrap();
+        match query {
+            Some(q) => format!("{root}/{db}?{q}"),
+            None => format!("{root}/{db}"),
+        }
+    }
+
+    /// Four fresh databases on the local server and a sharded store over them.
+    pub async fn store(clock: Arc<ManualClock>) -> Option<(ShardedPgStore, String, Vec<String>)> {
+        let url = keel_testkit::require(Service::Postgres).await?;
+        let prefix = keel_testkit::unique_schema("shard");
+        let names: Vec<String> = (0..SHARDS).map(|i| format!("{prefix}_{i}")).collect();
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        for name in &names {
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+        }
+        let urls: Vec<String> = names.iter().map(|n| with_db(&url, n)).collect();
+        let options = PgOptions {
+            max_connections: 4,
+            clock,
+            ids: Arc::new(IdGenerator::seeded(7)),
+            ..PgOptions::default()
+        };
+        let store = ShardedPgStore::connect(&urls, options).await.unwrap();
+        Some((store, url, names))
+    }
+
+    pub async fn drop_all(store: ShardedPgStore, url: String, names: Vec<String>) {
+        for i in 0..store.shard_count() {
+            store.shard(i).unwrap().pool().close().await;
+        }
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        for name in names {
+            conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+                .await
+                .unwrap();
+        }
+    }
+
+    pub async fn make(clock: Arc<ManualClock>) -> Option<Made> {
+        let (store, url, names) = store(clock).await?;
+        Some((
+            Arc::new(store.clone()),
+            Box::pin(drop_all(store, url, names)),
+        ))
+    }
+
+    crate::all_conformance_tests!(make);
+
+    mod placement;
+}

@@ -34,11 +34,12 @@ impl CommentRepo for PgStore {
         if bumped == 0 {
             return Err(StorageError::not_found(Entity::Post, new.post));
         }
-        let author: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
-            .bind(new.author.0)
-            .fetch_one(&mut *tx)
-            .await
-            .db()?;
+        let author: bool = self.remote_users
+            || sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
+                .bind(new.author.0)
+                .fetch_one(&mut *tx)
+                .await
+                .db()?;
         if !author {
             return Err(StorageError::not_found(Entity::User, new.author));
         }

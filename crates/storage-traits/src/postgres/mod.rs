@@ -13,10 +13,10 @@ mod comments;
 pub(crate) mod error;
 #[cfg(test)]
 mod explain_tests;
-mod lists;
+pub(crate) mod lists;
 mod outbox;
-mod posts;
-mod rows;
+pub(crate) mod posts;
+pub(crate) mod rows;
 pub mod schema;
 mod search;
 mod social;
@@ -64,6 +64,9 @@ pub struct PgStore {
     clock: Arc<dyn Clock>,
     ids: Arc<IdGenerator>,
     keysets: Arc<lists::Keysets>,
+    /// A shard of a sharded store: users referenced by follows, likes and comments may live
+    /// on another shard, so their existence is checked by the caller, not here.
+    remote_users: bool,
 }
 
 impl PgStore {
@@ -104,7 +107,20 @@ impl PgStore {
             clock,
             ids,
             keysets: Arc::new(lists::Keysets::new()?),
+            remote_users: false,
         })
+    }
+
+    /// This store as one shard of a sharded store (see `crate::sharded`).
+    #[cfg(feature = "sharded")]
+    pub(crate) fn into_shard(mut self) -> Self {
+        self.remote_users = true;
+        self
+    }
+
+    #[cfg(feature = "sharded")]
+    pub(crate) fn keysets(&self) -> &lists::Keysets {
+        &self.keysets
     }
 
     /// The connection pool (for the caller's own transactions).
