@@ -26,6 +26,22 @@ pub trait PostSource: Send + Sync + std::fmt::Debug {
 
     /// One post's metadata, or `None` when it does not exist (or was deleted).
     async fn post(&self, id: PostId) -> Result<Option<Post>>;
+
+    /// [`recent_posts`](Self::recent_posts) for several authors: one list per author, in the
+    /// order given. Hybrid reads call this once for all pulled authors; the default asks once
+    /// per author, backends should answer in one query.
+    async fn recent_posts_many(
+        &self,
+        authors: &[UserId],
+        before: Option<Position>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Post>>> {
+        let mut out = Vec::with_capacity(authors.len());
+        for &a in authors {
+            out.push(self.recent_posts(a, before, limit).await?);
+        }
+        Ok(out)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -91,5 +107,23 @@ impl PostSource for MemoryPosts {
 
     async fn post(&self, id: PostId) -> Result<Option<Post>> {
         Ok(self.inner.read().by_id.get(&id).copied())
+    }
+
+    async fn recent_posts_many(
+        &self,
+        authors: &[UserId],
+        before: Option<Position>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Post>>> {
+        let p = self.inner.read();
+        Ok(authors
+            .iter()
+            .map(|a| {
+                p.by_author.get(a).map_or_else(Vec::new, |m| match before {
+                    Some(b) => m.range(..b).rev().take(limit).map(|(_, v)| *v).collect(),
+                    None => m.values().rev().take(limit).copied().collect(),
+                })
+            })
+            .collect())
     }
 }

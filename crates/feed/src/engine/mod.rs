@@ -204,8 +204,7 @@ impl FeedEngine {
     }
 
     /// The followees of `reader` pulled at read time (hybrid), cached per reader.
-    async fn pulled_followees(&self, reader: UserId) -> Result<Arc<[UserId]>> {
-        let now = self.clock.now_ms();
+    async fn pulled_followees(&self, reader: UserId, now: u64) -> Result<Arc<[UserId]>> {
         let version = self.class_version.load(Ordering::SeqCst);
         if let Some(c) = self.pulled_followees.lock().get(&reader)
             && c.version == version

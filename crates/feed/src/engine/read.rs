@@ -158,9 +158,8 @@ impl FeedEngine {
             // last entry can make this page, so pulled authors are read in small steps down
             // to it.
             let floor = if stored_exhausted { None } else { boundary };
-            for &a in self.pulled_followees(user).await?.iter() {
-                lists.push(self.pulled_down_to(a, user, before, n, floor).await?);
-            }
+            let authors = self.pulled_followees(user, now).await?;
+            lists.extend(self.pulled_many(&authors, user, before, n, floor).await?);
         }
         if stored_exhausted {
             // Past the capped end (or the true end) of the stored timeline: the same position
@@ -183,6 +182,44 @@ impl FeedEngine {
             lists.push(self.pulled(a, user, before, n).await?);
         }
         Ok(merge_newest(&lists, n))
+    }
+
+    /// [`pulled_down_to`](Self::pulled_down_to) for several authors, starting with one batched
+    /// request for a few posts each: with a floor, most pulled authors have nothing above it.
+    async fn pulled_many(
+        &self,
+        authors: &[UserId],
+        reader: UserId,
+        before: Option<Position>,
+        n: usize,
+        floor: Option<Position>,
+    ) -> Result<Vec<Vec<TimelineEntry>>> {
+        let Some(f) = floor else {
+            let mut lists = Vec::with_capacity(authors.len());
+            for &a in authors {
+                lists.push(self.pulled(a, reader, before, n).await?);
+            }
+            return Ok(lists);
+        };
+        let step = n.min(2);
+        let first = self.posts.recent_posts_many(authors, before, step).await?;
+        let mut lists = Vec::with_capacity(authors.len());
+        for (&a, posts) in authors.iter().zip(first) {
+            let done = posts.len() < step || posts.last().is_some_and(|p| p.entry().position <= f);
+            if done {
+                lists.push(
+                    posts
+                        .iter()
+                        .filter(|p| visible_to(p, reader))
+                        .map(|p| p.entry())
+                        .filter(|e| e.position > f)
+                        .collect(),
+                );
+            } else {
+                lists.push(self.pulled_down_to(a, reader, before, n, floor).await?);
+            }
+        }
+        Ok(lists)
     }
 
     /// `author`'s newest `n` posts older than `before` that `reader` may see.
