@@ -21,7 +21,8 @@ pub struct Config {
     /// PostgreSQL URL; migrations are applied at start. In-memory storage when absent.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Redis URL for shared timelines and the profile/post cache. In memory when absent.
+    /// Redis URL for shared rate limits, timelines and the profile/post cache. In memory when
+    /// absent.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
     /// Key prefix for everything the server stores in Redis.
