@@ -6,6 +6,9 @@
 //! for every function), rings with 100 virtual nodes per node on both sides.
 //! `sharding/build`: build a ring of 1,000 nodes x 100 virtual nodes.
 
+// A bench unwraps: a failed setup is a failed bench.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 
 use consistent_hash_ring::RingBuilder;

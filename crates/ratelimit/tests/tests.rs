@@ -7,9 +7,9 @@ mod algorithms;
 mod concurrency;
 mod governor_diff;
 mod keyed;
+mod loom_model;
 #[cfg(any(feature = "tower", feature = "redis"))]
 mod metrics;
-mod loom_model;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "tower")]
