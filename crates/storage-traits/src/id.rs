@@ -218,8 +218,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn shard_views_reject_bad_counts() {
+        let g = IdGenerator::seeded(1);
+        assert!(g.for_shard(0, 0).is_err());
+        assert!(g.for_shard(4, 4).is_err());
+        assert!(g.for_shard(0, MAX_ID_SHARDS + 1).is_err());
+        assert!(g.for_shard(255, MAX_ID_SHARDS).is_ok());
+        assert_eq!(shard_of(Uuid::nil(), 0), 0);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Views of one generator mint ids naming their shard, strictly increasing together.
+        #[test]
+        fn shard_views_tag_ids_and_share_one_order(
+            seed in any::<u64>(),
+            shards in 1u32..=MAX_ID_SHARDS,
+            mints in proptest::collection::vec((any::<u32>(), 0i64..3_000), 1..100),
+        ) {
+            let g = IdGenerator::seeded(seed);
+            let views: Vec<IdGenerator> =
+                (0..shards).map(|s| g.for_shard(s, shards).unwrap()).collect();
+            let mut last = Uuid::nil();
+            for (pick, t) in mints {
+                let shard = pick % shards;
+                let id = views[shard as usize].next_at(Timestamp::from_micros(t));
+                prop_assert_eq!(shard_of(id, shards), shard);
+                prop_assert!(id > last);
+                prop_assert_eq!(id.get_version_num(), 7);
+                last = id;
+            }
+        }
+
         #[test]
         fn ids_strictly_increase_whatever_the_clock_does(
             seed in any::<u64>(),

@@ -1,8 +1,9 @@
 //! # keel-storage
 //!
 //! Repository traits for a social service (users, posts, follows, likes, comments, an outbox and
-//! full-text search), one backend-neutral error, an in-memory backend and a PostgreSQL backend
-//! (feature `postgres`), all held to one conformance suite.
+//! full-text search), one backend-neutral error, an in-memory backend, a PostgreSQL backend
+//! (feature `postgres`) and a sharded PostgreSQL backend over several databases (feature
+//! `sharded`), all held to one conformance suite.
 //!
 //! ```
 //! use std::sync::Arc;

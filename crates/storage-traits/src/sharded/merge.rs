@@ -12,7 +12,8 @@ use crate::page::{List, Position, Seek, SortValue, Window};
 /// is total) and keeps the first `limit` rows reading forward, the last `limit` reading
 /// backward. A row it drops, or a shard with more rows, sets `has_next` (forward) or
 /// `has_prev` (backward); the flag on the position's side is any shard's. `next` and `prev`
-/// are the last and first rows' positions, or the seek's position for an empty page.
+/// are the last and first rows' positions; an empty page keeps the first shard's (all
+/// shards answer an empty page alike), or the seek's position when no shard answered.
 ///
 /// # Errors
 /// Never in practice (the list specs are fixed); see [`List::spec`].
@@ -20,6 +21,11 @@ pub fn merge_windows<T>(list: List, seek: &Seek, windows: Vec<Window<T>>) -> Res
     let spec = list.spec()?;
     let mut has_next = false;
     let mut has_prev = false;
+    // An empty page keeps the positions every shard gave for the same seek.
+    let (mut empty_next, mut empty_prev) = (seek.position.clone(), seek.position.clone());
+    if let Some(w) = windows.first() {
+        (empty_next, empty_prev) = (w.next.clone(), w.prev.clone());
+    }
     let mut rows: Vec<(Vec<SortValue>, T)> = Vec::new();
     for w in windows {
         has_next |= w.has_next;
@@ -43,10 +49,10 @@ pub fn merge_windows<T>(list: List, seek: &Seek, windows: Vec<Window<T>>) -> Res
     let (item_values, items): (Vec<Vec<SortValue>>, Vec<T>) = rows.into_iter().unzip();
     let next = item_values
         .last()
-        .map_or_else(|| seek.position.clone(), |v| Position::after(v.clone()));
+        .map_or(empty_next, |v| Position::after(v.clone()));
     let prev = item_values
         .first()
-        .map_or_else(|| seek.position.clone(), |v| Position::after(v.clone()));
+        .map_or(empty_prev, |v| Position::after(v.clone()));
     Ok(Window {
         items,
         item_values,
@@ -98,6 +104,8 @@ mod tests {
                     let whole = paginate(&all, &spec, &seek, values).unwrap();
                     let merged = merge_windows(List::PostsByAuthor, &seek, windows).unwrap();
                     prop_assert_eq!(&merged.items, &whole.items);
+                    prop_assert_eq!(&merged.next, &whole.next);
+                    prop_assert_eq!(&merged.prev, &whole.prev);
                     prop_assert_eq!(merged.has_next, whole.has_next);
                     prop_assert_eq!(merged.has_prev, whole.has_prev);
                     let more = if direction == Direction::Forward { merged.has_next } else { merged.has_prev };

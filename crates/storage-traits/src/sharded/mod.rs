@@ -68,6 +68,39 @@
 //! claims from every shard, keeps the `limit` oldest records by id (global creation order)
 //! and gives the others back uncounted. Its `seq` is `local_seq * 256 + shard`: unique and
 //! routable, increasing within a shard, but not across shards (order by the record id there).
+//!
+//! # Example
+//! ```no_run
+//! use std::sync::Arc;
+//! use keel_storage::{FollowRepo, NewPost, NewUser, PgOptions, PostRepo, Seek, ShardedPgStore};
+//! use keel_storage::{Store, UserRepo};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let urls = ["postgres://localhost/social_0", "postgres://localhost/social_1"];
+//! let store = ShardedPgStore::connect(&urls, PgOptions::default()).await?;
+//! let ada = store.create_user(NewUser::new("ada", "ada@example.com", "hash")).await?;
+//! let bob = store.create_user(NewUser::new("bob", "bob@example.com", "hash")).await?;
+//! store.create_post(NewPost::text(ada.id, "hello")).await?; // on ada's shard
+//! store.follow(bob.id, ada.id).await?; // on bob's shard
+//! let feed = store.followee_posts(bob.id, &Seek::first(20)).await?; // every shard, merged
+//! assert_eq!(feed.items.len(), 1);
+//! let _relays = store.shard_outboxes(); // one relay per shard
+//! let _all: Arc<dyn Store> = Arc::new(store);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Limits
+//! - Writes within one shard are one transaction (row, counters, event), as in [`PgStore`].
+//!   Writes that touch several shards are not: sign-up and rename (claims, then the row; see
+//!   above), and user deletion (the user's likes, comments and edges on every shard, then the
+//!   user row and its `UserDeleted` event). A like, comment or follow naming a user that is
+//!   deleted at the same moment can outlive them; [`ShardedPgStore::sweep_user`] (idempotent,
+//!   e.g. from a job reading `UserDeleted` events a minute later) removes it.
+//! - The shard count is fixed; adding a database means moving rows (ids name their shard).
+//! - Scatter-gather reads cost one query per shard; lookups by id, the author's posts,
+//!   `following`, likes and comments stay one-shard reads.
 
 mod content;
 pub mod merge;

@@ -205,6 +205,16 @@ impl ShardedPgStore {
         }
     }
 
+    /// Deletes a deleted user's leftover likes, comments and follow edges on every shard (a
+    /// write that raced the deletion), fixing post counters. Idempotent; no events.
+    ///
+    /// # Errors
+    /// `Unavailable` when a shard fails.
+    pub async fn sweep_user(&self, user: UserId) -> Result<()> {
+        self.gather(|_, s| Self::purge_user_rows(s, user)).await?;
+        Ok(())
+    }
+
     /// Deletes `user`'s likes, comments and follow edges on one shard, fixing the counters of
     /// the posts they touched (the user row itself is deleted on the home shard afterwards).
     async fn purge_user_rows(store: crate::PgStore, user: UserId) -> Result<()> {

@@ -244,3 +244,6 @@ proptest! {
         rt.block_on(run(ops))?;
     }
 }
+
+#[cfg(feature = "sharded")]
+mod sharded;
