@@ -94,6 +94,13 @@ impl App {
         let _ = metrics::handle();
         let demo = config.load_demo();
         let state = state::build(config).await?;
+        if state.backends.storage != "memory" {
+            let users = state.timelines.warm(state.store.as_ref(), 50).await?;
+            tracing::info!(
+                users,
+                "follow graph and recent posts loaded for the feed engine"
+            );
+        }
         let events = events::start(&state)
             .await
             .map_err(|e| StartError::Nats(e.to_string()))?;

@@ -11,7 +11,8 @@ use dashmap::DashMap;
 use keel_feed::{
     FeedEngine, MemoryGraph, MemoryPosts, ReadRequest, Score, Strategy, TimelineStore,
 };
-use keel_storage::{Post, PostId, UserId, Visibility};
+use keel_pagination::keyset::{Direction, Seek};
+use keel_storage::{Post, PostId, StorageError, Store, UserId, Visibility};
 use uuid::Uuid;
 
 /// Two-way interning of UUIDs to the `u64` ids keel-feed uses.
@@ -101,17 +102,74 @@ impl Timelines {
     /// # Errors
     /// An engine error.
     pub async fn post_created(&self, post: &Post) -> keel_feed::Result<()> {
+        let p = self.feed_post(post)?;
+        self.posts.insert(p);
+        self.engine.publish(&p).await?;
+        Ok(())
+    }
+
+    fn feed_post(&self, post: &Post) -> keel_feed::Result<keel_feed::Post> {
         let ms = u64::try_from(post.created_at.as_millis()).unwrap_or(0);
         let seq = u64::from(post.id.0.as_u128() as u16 & 0x3ff);
-        let p = keel_feed::Post {
+        Ok(keel_feed::Post {
             id: keel_feed::PostId(self.ids.intern(post.id.0)),
             author: self.user(post.author),
             score: Score::from_parts(ms, seq)?,
             visibility: feed_visibility(post.visibility),
-        };
-        self.posts.insert(p);
-        self.engine.publish(&p).await?;
-        Ok(())
+        })
+    }
+
+    /// Rebuilds the engine's follow graph and recent posts from `store` (a restart on
+    /// PostgreSQL): timelines then regenerate on their first read. Returns the users seen.
+    ///
+    /// # Errors
+    /// The storage error that stopped the walk.
+    pub async fn warm(
+        &self,
+        store: &dyn Store,
+        posts_per_author: usize,
+    ) -> Result<usize, StorageError> {
+        let mut users = Seek::first(200);
+        let mut seen = 0;
+        loop {
+            let window = store.users_by_prefix("", &users).await?;
+            for u in &window.items {
+                seen += 1;
+                self.user_created(u.id);
+                let mut follows = Seek::first(200);
+                loop {
+                    let f = store.following(u.id, &follows).await?;
+                    for edge in &f.items {
+                        self.graph
+                            .add(self.user(edge.follower), self.user(edge.followee));
+                    }
+                    if !f.has_next {
+                        break;
+                    }
+                    follows = Seek {
+                        direction: Direction::Forward,
+                        position: f.next,
+                        limit: 200,
+                    };
+                }
+                let recent = store
+                    .posts_by_author(u.id, &Seek::first(posts_per_author.clamp(1, 200)))
+                    .await?;
+                for post in &recent.items {
+                    if let Ok(p) = self.feed_post(post) {
+                        self.posts.insert(p);
+                    }
+                }
+            }
+            if !window.has_next {
+                return Ok(seen);
+            }
+            users = Seek {
+                direction: Direction::Forward,
+                position: window.next,
+                limit: 200,
+            };
+        }
     }
 
     /// Removes a deleted post from every timeline.

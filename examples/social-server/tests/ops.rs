@@ -102,3 +102,29 @@ async fn the_demo_dataset_gives_a_feed_at_once() {
     .await;
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_request_over_the_timeout_gets_408_in_the_error_shape() {
+    let mut c = config();
+    c.request_timeout_ms = 300;
+    let s = Server::start(c).await;
+    let (_, token, _) = s.user("slowbody").await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "POST /posts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"content\":"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Never send the rest of the body.
+    let mut response = String::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut response))
+        .await
+        .expect("answered within 5 s")
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response.contains(r#""code":"request_timeout""#),
+        "{response}"
+    );
+    assert!(response.contains("x-request-id"), "{response}");
+    s.stop().await;
+}

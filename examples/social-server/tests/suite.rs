@@ -863,3 +863,44 @@ async fn operations(s: &Server) {
         .unwrap();
     assert_eq!(r.headers()["content-encoding"], "gzip");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_survive_a_restart_on_postgres() {
+    let Some(pg) = keel_testkit::require(Service::Postgres).await else {
+        return;
+    };
+    let schema = keel_testkit::unique_schema("social_restart");
+    let pool = sqlx::PgPool::connect(&pg).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut c = config();
+    c.database_url = Some(keel_testkit::pg_url_with_schema(&pg, &schema));
+    c.jwt_secret = Some("r".repeat(32));
+    let s = Server::start(c.clone()).await;
+    let (ada, ada_t, _) = s.user("ada").await;
+    let (_, bob_t, _) = s.user("bob").await;
+    s.post(&format!("/users/{ada}/follow"), Some(&bob_t), json!({}))
+        .await
+        .expect(204);
+    let p = s
+        .post(
+            "/posts",
+            Some(&ada_t),
+            json!({"content": "before the restart"}),
+        )
+        .await
+        .expect(201);
+    let id = p.body["id"].as_str().unwrap().to_owned();
+    s.eventually("/feed", Some(&bob_t), |b| ids(b).contains(&id))
+        .await;
+    s.stop().await;
+
+    let s = Server::start(c).await;
+    let feed = s
+        .eventually("/feed", Some(&bob_t), |b| ids(b).contains(&id))
+        .await;
+    assert_eq!(ids(&feed), [id]);
+    s.stop().await;
+}
