@@ -46,6 +46,19 @@
 //! - [`openapi`]: `/openapi.json` (utoipa) and the offline `/docs` page.
 //! - [`time`]: RFC 3339 formatting and parsing. [`demo`]: the demo dataset.
 //!
+//! # Untrusted input
+//! - Bodies: at most `--body-limit` bytes (413), JSON with unknown fields rejected (400); every
+//!   field checked with keel-storage's rules, all invalid fields reported at once (422).
+//! - Headers: read within `--header-timeout-ms` or the connection is closed; a whole request
+//!   within `--request-timeout-ms` (408). Client request ids kept only if short and plain.
+//! - Credentials: access tokens over 4 KiB, or with any `alg` but HS256, rejected before the
+//!   signature check; refresh tokens and API keys compared by SHA-256, never stored in clear;
+//!   password hashing capped at `--hash-concurrency` at once (503 when saturated).
+//! - Cursors: signed (HMAC) and bound to their list and filters (400 otherwise); page sizes
+//!   clamped to 100; search text 1 to 200 characters.
+//! - Rate-limit keys: client IP (IPv6 by /64) or the authenticated user id, never a header the
+//!   client picks.
+//!
 //! # Features
 //! | feature | enables | default |
 //! |---|---|---|
