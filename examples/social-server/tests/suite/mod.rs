@@ -114,3 +114,47 @@ async fn feeds_survive_a_restart_on_postgres() {
     assert_eq!(ids(&feed), [id]);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hybrid_delivery_pulls_authors_above_the_threshold() {
+    let mut c = config();
+    c.feed_threshold = 1; // an author with 2 or more followers is pulled at read time
+    let s = Server::start(c).await;
+    let (star, star_t, _) = s.user("star").await;
+    let (small, small_t, _) = s.user("small").await;
+    let (_, fan1_t, _) = s.user("fan1").await;
+    let (_, fan2_t, _) = s.user("fan2").await;
+    for t in [&fan1_t, &fan2_t] {
+        s.post(&format!("/users/{star}/follow"), Some(t), json!({}))
+            .await
+            .expect(204);
+    }
+    s.post(&format!("/users/{small}/follow"), Some(&fan1_t), json!({}))
+        .await
+        .expect(204);
+    let pulled = s
+        .post("/posts", Some(&star_t), json!({"content": "from the star"}))
+        .await
+        .expect(201);
+    let pushed = s
+        .post(
+            "/posts",
+            Some(&small_t),
+            json!({"content": "from a small account"}),
+        )
+        .await
+        .expect(201);
+    let (pulled, pushed) = (
+        pulled.body["id"].as_str().unwrap().to_owned(),
+        pushed.body["id"].as_str().unwrap().to_owned(),
+    );
+    let feed = s
+        .eventually("/feed", Some(&fan1_t), |b| {
+            ids(b).contains(&pulled) && ids(b).contains(&pushed)
+        })
+        .await;
+    assert_eq!(ids(&feed), [pushed, pulled.clone()], "merged newest first");
+    s.eventually("/feed", Some(&fan2_t), |b| ids(b) == [pulled.clone()])
+        .await;
+    s.stop().await;
+}
