@@ -15,6 +15,15 @@
 //! (skipped with a message when PostgreSQL is unreachable); works in a fresh schema dropped at the
 //! end.
 //!
+//! `storage/sharded`: `ShardedPgStore` over 4 fresh databases on the same server (64 users,
+//! 20 posts each, a reader following 48 of them):
+//!
+//! - `get_post/{1,32}`: one post by id (routed by the shard byte in the id);
+//! - `create_post/{1,32}`: a post on its author's shard;
+//! - `author_page/{1,32}`: the peer: one author's first page of 20 (one shard);
+//! - `followee_posts/{1,32}`: the first page of 20 of the followed users' posts (the
+//!   following list, then one keyset query on each of the 4 shards, merged).
+//!
 //! Run: `cargo bench -p keel-benches --bench storage -- --warm-up-time 1 --measurement-time 3`
 #![allow(
     missing_docs,
@@ -31,8 +40,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use keel_benches::{Service, SplitMix64};
 use keel_storage::page::Seek;
 use keel_storage::{
-    IdGenerator, LikeRepo, NewPost, NewUser, PgOptions, PgStore, PostId, PostRepo, SystemClock,
-    UserId, UserRepo,
+    FollowRepo, IdGenerator, LikeRepo, NewPost, NewUser, PgOptions, PgStore, PostId, PostRepo,
+    ShardedPgStore, SystemClock, UserId, UserRepo,
 };
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -254,5 +263,204 @@ fn postgres(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, postgres);
+const SHARDS: usize = 4;
+const SHARD_USERS: usize = 64;
+const SHARD_POSTS: usize = 20;
+
+struct ShardFixture {
+    store: ShardedPgStore,
+    users: Vec<UserId>,
+    posts: Vec<PostId>,
+    reader: UserId,
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+async fn setup_sharded(url: &str, names: &[String]) -> ShardFixture {
+    let mut admin = PgConnection::connect(url).await.unwrap();
+    for name in names {
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
+    }
+    let urls: Vec<String> = names.iter().map(|n| with_db(url, n)).collect();
+    // 4 x 10 connections: the same budget as one 32-connection pool, within the server's 100.
+    let options = PgOptions {
+        max_connections: 10,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(IdGenerator::random()),
+        ..PgOptions::default()
+    };
+    let store = ShardedPgStore::connect(&urls, options).await.unwrap();
+    let reader = store
+        .create_user(NewUser::new("reader", "reader@x.io", "h"))
+        .await
+        .unwrap()
+        .id;
+    let mut users = Vec::with_capacity(SHARD_USERS);
+    let mut posts = Vec::with_capacity(SHARD_USERS * SHARD_POSTS);
+    for i in 0..SHARD_USERS {
+        let u = store
+            .create_user(NewUser::new(
+                format!("bench{i}"),
+                format!("bench{i}@x.io"),
+                "h",
+            ))
+            .await
+            .unwrap()
+            .id;
+        if i < 48 {
+            store.follow(reader, u).await.unwrap();
+        }
+        for j in 0..SHARD_POSTS {
+            let p = store
+                .create_post(NewPost::text(u, format!("post {j} #bench")))
+                .await
+                .unwrap();
+            posts.push(p.id);
+        }
+        users.push(u);
+    }
+    for i in 0..SHARDS {
+        store
+            .shard(i)
+            .unwrap()
+            .pool()
+            .execute("VACUUM ANALYZE users, posts, follows, outbox")
+            .await
+            .unwrap();
+    }
+    ShardFixture {
+        store,
+        users,
+        posts,
+        reader,
+    }
+}
+
+fn sharded(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = Service::Postgres.url();
+    if !rt.block_on(keel_testkit::reachable(Service::Postgres)) {
+        eprintln!("storage/sharded skipped: PostgreSQL unreachable at {url} (set DATABASE_URL)");
+        return;
+    }
+    let prefix = keel_testkit::unique_schema("bench_shard");
+    let names: Vec<String> = (0..SHARDS).map(|i| format!("{prefix}_{i}")).collect();
+    let fx = Arc::new(rt.block_on(setup_sharded(&url, &names)));
+
+    let mut g = c.benchmark_group("storage/sharded");
+    g.throughput(Throughput::Elements(1));
+    for tasks in CONCURRENCY {
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("get_post", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |i: u64| {
+                    let f = f.clone();
+                    async move {
+                        let mut rng = SplitMix64::new(i);
+                        let id = f.posts[rng.below(f.posts.len() as u64) as usize];
+                        std::hint::black_box(f.store.post(id).await.unwrap());
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("create_post", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |i: u64| {
+                    let f = f.clone();
+                    async move {
+                        // Authors past the first 48: the feed's pages stay the same.
+                        let author = f.users[48 + (i as usize) % (SHARD_USERS - 48)];
+                        f.store
+                            .create_post(NewPost::text(author, "benchmark post #bench"))
+                            .await
+                            .unwrap();
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("author_page", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |i: u64| {
+                    let f = f.clone();
+                    async move {
+                        let author = f.users[(i as usize) % 48];
+                        let w = f
+                            .store
+                            .posts_by_author(author, &Seek::first(20))
+                            .await
+                            .unwrap();
+                        assert_eq!(w.items.len(), 20);
+                        std::hint::black_box(w);
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+
+        let f = fx.clone();
+        g.bench_function(BenchmarkId::new("followee_posts", tasks), |b| {
+            let f = f.clone();
+            b.to_async(&rt).iter_custom(move |iters| {
+                let f = f.clone();
+                let op = Arc::new(move |_: u64| {
+                    let f = f.clone();
+                    async move {
+                        let w = f
+                            .store
+                            .followee_posts(f.reader, &Seek::first(20))
+                            .await
+                            .unwrap();
+                        assert_eq!(w.items.len(), 20);
+                        std::hint::black_box(w);
+                    }
+                });
+                run(iters, tasks, op)
+            });
+        });
+    }
+    g.finish();
+
+    rt.block_on(async {
+        for i in 0..fx.store.shard_count() {
+            fx.store.shard(i).unwrap().pool().close().await;
+        }
+        let mut admin = PgConnection::connect(&url).await.unwrap();
+        for name in &names {
+            admin
+                .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+                .await
+                .unwrap();
+        }
+    });
+}
+
+criterion_group!(benches, postgres, sharded);
 criterion_main!(benches);
