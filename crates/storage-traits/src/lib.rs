@@ -58,7 +58,9 @@
 //! Every write is one transaction: the row, the denormalized counters (a post's like and
 //! comment counts) and the outbox event commit together or not at all. Times come from the
 //! injected clock and ids from it, so backends driven by the same clock order rows identically
-//! (the differential test checks it call by call).
+//! (the differential test checks it call by call). The sharded backend keeps this per shard;
+//! the few writes that span shards (sign-up, rename, user deletion) are listed in its module
+//! docs with how their windows are closed.
 //!
 //! # The outbox, for a relay
 //! Every change appends an [`Event`] in its transaction. A relay (`keel-events`) calls
