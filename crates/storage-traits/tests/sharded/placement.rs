@@ -173,7 +173,11 @@ async fn followee_posts_merge_every_shard_newest_first() {
     }
     let counts = s.follow_counts(authors[0]).await.unwrap();
     assert_eq!((counts.followers, counts.following), (1, 0));
-    assert!(s.followee_posts(reader.id, &Seek::first(201)).await.is_err());
+    assert!(
+        s.followee_posts(reader.id, &Seek::first(201))
+            .await
+            .is_err()
+    );
     drop_all(s, url, names).await;
 }
 
