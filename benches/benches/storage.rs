@@ -36,7 +36,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use keel_benches::{Service, SplitMix64};
 use keel_storage::page::Seek;
 use keel_storage::{
@@ -128,6 +131,29 @@ where
     start.elapsed()
 }
 
+/// Registers `name/tasks` in `g`: each measurement runs `op(fixture, i)` `iters` times over
+/// `tasks` concurrent tasks.
+fn bench_op<Fx, F, Fut>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    tasks: u64,
+    fx: &Arc<Fx>,
+    op: F,
+) where
+    Fx: Send + Sync + 'static,
+    F: Fn(Arc<Fx>, u64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    g.bench_function(BenchmarkId::new(name, tasks), |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let fx = fx.clone();
+            let op = op.clone();
+            run(iters, tasks, Arc::new(move |i| op(fx.clone(), i)))
+        });
+    });
+}
+
 fn postgres(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -146,109 +172,82 @@ fn postgres(c: &mut Criterion) {
     let mut g = c.benchmark_group("storage/postgres");
     g.throughput(Throughput::Elements(1));
     for tasks in CONCURRENCY {
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("create_post", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |i: u64| {
-                    let f = f.clone();
-                    async move {
-                        let author = f.users[(i as usize) % USERS];
-                        f.store
-                            .create_post(NewPost::text(author, "benchmark post #bench"))
-                            .await
-                            .unwrap();
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "create_post",
+            tasks,
+            &fx,
+            |f, i: u64| async move {
+                let author = f.users[(i as usize) % USERS];
+                f.store
+                    .create_post(NewPost::text(author, "benchmark post #bench"))
+                    .await
+                    .unwrap();
+            },
+        );
 
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("get_post", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |i: u64| {
-                    let f = f.clone();
-                    async move {
-                        let mut rng = SplitMix64::new(i);
-                        let id = f.posts[rng.below(f.posts.len() as u64) as usize];
-                        std::hint::black_box(f.store.post(id).await.unwrap());
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "get_post",
+            tasks,
+            &fx,
+            |f, i: u64| async move {
+                let mut rng = SplitMix64::new(i);
+                let id = f.posts[rng.below(f.posts.len() as u64) as usize];
+                std::hint::black_box(f.store.post(id).await.unwrap());
+            },
+        );
 
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("sqlx_get_post", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |i: u64| {
-                    let f = f.clone();
-                    async move {
-                        let mut rng = SplitMix64::new(i);
-                        let id = f.posts[rng.below(f.posts.len() as u64) as usize];
-                        let row = sqlx::query(
-                            "SELECT id, author_id, content, media, kind, visibility, like_count, \
-                             comment_count, hashtags, mentions, created_at, updated_at \
-                             FROM posts WHERE id = $1",
-                        )
-                        .bind(id.0)
-                        .fetch_one(f.store.pool())
-                        .await
-                        .unwrap();
-                        std::hint::black_box(row);
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "sqlx_get_post",
+            tasks,
+            &fx,
+            |f, i: u64| async move {
+                let mut rng = SplitMix64::new(i);
+                let id = f.posts[rng.below(f.posts.len() as u64) as usize];
+                let row = sqlx::query(
+                    "SELECT id, author_id, content, media, kind, visibility, like_count, \
+                     comment_count, hashtags, mentions, created_at, updated_at \
+                     FROM posts WHERE id = $1",
+                )
+                .bind(id.0)
+                .fetch_one(f.store.pool())
+                .await
+                .unwrap();
+                std::hint::black_box(row);
+            },
+        );
 
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("list_author_page", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |_: u64| {
-                    let f = f.clone();
-                    async move {
-                        let w = f
-                            .store
-                            .posts_by_author(f.author, &Seek::first(20))
-                            .await
-                            .unwrap();
-                        assert_eq!(w.items.len(), 20);
-                        std::hint::black_box(w);
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "list_author_page",
+            tasks,
+            &fx,
+            |f, _: u64| async move {
+                let w = f
+                    .store
+                    .posts_by_author(f.author, &Seek::first(20))
+                    .await
+                    .unwrap();
+                assert_eq!(w.items.len(), 20);
+                std::hint::black_box(w);
+            },
+        );
 
-        let f = fx.clone();
         let counter = like_counter.clone();
-        g.bench_function(BenchmarkId::new("like", tasks), |b| {
-            let f = f.clone();
-            let counter = counter.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let counter = counter.clone();
-                let op = Arc::new(move |_: u64| {
-                    let f = f.clone();
-                    // A fresh (user, post) pair each time, spread over the posts.
-                    let k = counter.fetch_add(1, Ordering::Relaxed) as usize;
-                    async move {
-                        let user = f.users[k % USERS];
-                        let post = f.posts[(k / USERS + k * 7) % f.posts.len()];
-                        std::hint::black_box(f.store.like(user, post).await.unwrap());
-                    }
-                });
-                run(iters, tasks, op)
-            });
+        bench_op(&mut g, &rt, "like", tasks, &fx, move |f, _: u64| {
+            // A fresh (user, post) pair each time, spread over the posts.
+            let k = counter.fetch_add(1, Ordering::Relaxed) as usize;
+            async move {
+                let user = f.users[k % USERS];
+                let post = f.posts[(k / USERS + k * 7) % f.posts.len()];
+                std::hint::black_box(f.store.like(user, post).await.unwrap());
+            }
         });
     }
     g.finish();
@@ -366,85 +365,69 @@ fn sharded(c: &mut Criterion) {
     let mut g = c.benchmark_group("storage/sharded");
     g.throughput(Throughput::Elements(1));
     for tasks in CONCURRENCY {
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("get_post", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |i: u64| {
-                    let f = f.clone();
-                    async move {
-                        let mut rng = SplitMix64::new(i);
-                        let id = f.posts[rng.below(f.posts.len() as u64) as usize];
-                        std::hint::black_box(f.store.post(id).await.unwrap());
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "get_post",
+            tasks,
+            &fx,
+            |f, i: u64| async move {
+                let mut rng = SplitMix64::new(i);
+                let id = f.posts[rng.below(f.posts.len() as u64) as usize];
+                std::hint::black_box(f.store.post(id).await.unwrap());
+            },
+        );
 
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("create_post", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |i: u64| {
-                    let f = f.clone();
-                    async move {
-                        // Authors past the first 48: the feed's pages stay the same.
-                        let author = f.users[48 + (i as usize) % (SHARD_USERS - 48)];
-                        f.store
-                            .create_post(NewPost::text(author, "benchmark post #bench"))
-                            .await
-                            .unwrap();
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "create_post",
+            tasks,
+            &fx,
+            |f, i: u64| async move {
+                // Authors past the first 48: the feed's pages stay the same.
+                let author = f.users[48 + (i as usize) % (SHARD_USERS - 48)];
+                f.store
+                    .create_post(NewPost::text(author, "benchmark post #bench"))
+                    .await
+                    .unwrap();
+            },
+        );
 
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("author_page", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |i: u64| {
-                    let f = f.clone();
-                    async move {
-                        let author = f.users[(i as usize) % 48];
-                        let w = f
-                            .store
-                            .posts_by_author(author, &Seek::first(20))
-                            .await
-                            .unwrap();
-                        assert_eq!(w.items.len(), 20);
-                        std::hint::black_box(w);
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "author_page",
+            tasks,
+            &fx,
+            |f, i: u64| async move {
+                let author = f.users[(i as usize) % 48];
+                let w = f
+                    .store
+                    .posts_by_author(author, &Seek::first(20))
+                    .await
+                    .unwrap();
+                assert_eq!(w.items.len(), 20);
+                std::hint::black_box(w);
+            },
+        );
 
-        let f = fx.clone();
-        g.bench_function(BenchmarkId::new("followee_posts", tasks), |b| {
-            let f = f.clone();
-            b.to_async(&rt).iter_custom(move |iters| {
-                let f = f.clone();
-                let op = Arc::new(move |_: u64| {
-                    let f = f.clone();
-                    async move {
-                        let w = f
-                            .store
-                            .followee_posts(f.reader, &Seek::first(20))
-                            .await
-                            .unwrap();
-                        assert_eq!(w.items.len(), 20);
-                        std::hint::black_box(w);
-                    }
-                });
-                run(iters, tasks, op)
-            });
-        });
+        bench_op(
+            &mut g,
+            &rt,
+            "followee_posts",
+            tasks,
+            &fx,
+            |f, _: u64| async move {
+                let w = f
+                    .store
+                    .followee_posts(f.reader, &Seek::first(20))
+                    .await
+                    .unwrap();
+                assert_eq!(w.items.len(), 20);
+                std::hint::black_box(w);
+            },
+        );
     }
     g.finish();
 
