@@ -122,4 +122,4 @@ pub use ring::{MAX_POINTS, Ring};
 pub use scatter::{Gathered, MergedPage, ScatterConfig, ShardFailure, scatter, scatter_merge};
 pub use sharder::{HashSharder, ShardId, Sharder, WeightedShard};
 pub use spread::{KeySpreader, split_hot_range};
-pub use topology::{RangeTopology, Topology};
+pub use topology::{DirectoryEntry, DirectoryTopology, GeoTopology, RangeTopology, Topology};

@@ -204,3 +204,126 @@ impl<K: Ord + Clone> RangeTopology<K> {
         RangeSharder::from_ranges(&self.ranges)
     }
 }
+
+/// A geographic topology: a hash [`Topology`] per region and the region that takes keys from
+/// unknown regions. Builds a [`Geo`](crate::Geo) over the regions' sharders.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use keel_sharding::{GeoKey, GeoTopology, Sharder};
+/// let t: GeoTopology = serde_json::from_str(r#"{
+///     "default_region": "us",
+///     "regions": {
+///         "us": {"strategy": "jump", "shards": 4},
+///         "eu": {"strategy": "ring", "vnodes": 100, "shards": [{"id": 10}, {"id": 11}]}
+///     }
+/// }"#)?;
+/// let geo = t.build()?;
+/// let s = geo.shard(&GeoKey { region: "eu", key: "user:42" });
+/// assert!(s.0 == 10 || s.0 == 11);
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct GeoTopology {
+    /// The region used for keys whose region has no group; must be one of `regions`.
+    pub default_region: String,
+    /// Each region's topology.
+    pub regions: std::collections::BTreeMap<String, Topology>,
+}
+
+impl GeoTopology {
+    /// Checks every region's topology and that the default region exists.
+    pub fn validate(&self) -> Result<(), ShardingError> {
+        if self.regions.is_empty() {
+            return Err(ShardingError::EmptyTopology);
+        }
+        if !self.regions.contains_key(&self.default_region) {
+            return Err(ShardingError::UnknownRegion(self.default_region.clone()));
+        }
+        self.regions.values().try_for_each(Topology::validate)
+    }
+
+    /// Validates, then builds the geographic sharder.
+    pub fn build(&self) -> Result<crate::Geo<Box<dyn HashSharder + Send + Sync>>, ShardingError> {
+        self.validate()?;
+        let groups = self
+            .regions
+            .iter()
+            .map(|(region, t)| Ok((region.clone(), t.build()?)))
+            .collect::<Result<Vec<_>, ShardingError>>()?;
+        crate::Geo::new(groups, &self.default_region)
+    }
+}
+
+/// One explicit placement in a [`DirectoryTopology`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct DirectoryEntry<K> {
+    /// The key.
+    pub key: K,
+    /// Its shard. It may name a shard outside the fallback (a dedicated shard for a large
+    /// tenant, say).
+    pub shard: ShardId,
+}
+
+/// A directory topology: explicit key-to-shard entries over a fallback hash [`Topology`] for
+/// every other key. Builds a [`Directory`](crate::Directory).
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// use keel_sharding::{DirectoryTopology, ShardId, Sharder};
+/// let t: DirectoryTopology<String> = serde_json::from_str(r#"{
+///     "fallback": {"strategy": "jump", "shards": 8},
+///     "entries": [{"key": "tenant:big", "shard": 100}]
+/// }"#)?;
+/// let dir = t.build()?;
+/// assert_eq!(dir.shard(&"tenant:big".to_owned()), ShardId(100));
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct DirectoryTopology<K> {
+    /// Where keys without an entry go.
+    pub fallback: Topology,
+    /// The explicit placements; each key at most once.
+    #[cfg_attr(feature = "serde", serde(default = "Vec::new"))]
+    pub entries: Vec<DirectoryEntry<K>>,
+}
+
+impl<K: crate::ShardKey + std::hash::Hash + Eq + Clone> DirectoryTopology<K> {
+    /// Checks the fallback and that no key is listed twice.
+    pub fn validate(&self) -> Result<(), ShardingError> {
+        self.fallback.validate()?;
+        let mut seen = std::collections::HashSet::with_capacity(self.entries.len());
+        for (i, entry) in self.entries.iter().enumerate() {
+            if !seen.insert(&entry.key) {
+                return Err(ShardingError::InvalidParameter {
+                    name: "entries",
+                    reason: format!(
+                        "entry {i} repeats a key listed before; list each key once \
+                         (the directory holds one shard per key)"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates, then builds the directory with its entries assigned.
+    pub fn build(
+        &self,
+    ) -> Result<crate::Directory<K, Box<dyn HashSharder + Send + Sync>>, ShardingError> {
+        self.validate()?;
+        let directory = crate::Directory::new(self.fallback.build()?);
+        for entry in &self.entries {
+            directory.assign(entry.key.clone(), entry.shard);
+        }
+        Ok(directory)
+    }
+}

@@ -104,3 +104,79 @@ fn range_topology_round_trips() {
     assert_eq!(back, t);
     assert_eq!(back.build().unwrap().shard(&"zed".to_owned()), ShardId(1));
 }
+
+#[cfg(feature = "serde")]
+mod config_files {
+    use keel_sharding::{
+        DirectoryTopology, GeoKey, GeoTopology, ShardId, Sharder, ShardingError, Topology,
+    };
+
+    #[test]
+    fn geo_and_directory_topologies_load_from_config_and_validate() {
+        let geo: GeoTopology = serde_json::from_str(
+            r#"{"default_region": "us", "regions": {
+                "us": {"strategy": "jump", "shards": 4},
+                "eu": {"strategy": "rendezvous", "shards": [{"id": 10}, {"id": 11}]}}}"#,
+        )
+        .unwrap();
+        let built = geo.build().unwrap();
+        for i in 0..200 {
+            let key = format!("user:{i}");
+            let eu = built.shard(&GeoKey {
+                region: "eu",
+                key: key.as_str(),
+            });
+            assert!(eu == ShardId(10) || eu == ShardId(11));
+            let mars = built.shard(&GeoKey {
+                region: "mars",
+                key: key.as_str(),
+            });
+            assert_eq!(
+                mars,
+                built.shard(&GeoKey {
+                    region: "us",
+                    key: key.as_str()
+                })
+            );
+        }
+        let json = serde_json::to_string(&geo).unwrap();
+        assert_eq!(serde_json::from_str::<GeoTopology>(&json).unwrap(), geo);
+
+        let mut bad = geo.clone();
+        bad.default_region = "asia".into();
+        assert!(matches!(bad.validate(), Err(ShardingError::UnknownRegion(r)) if r == "asia"));
+        let mut bad = geo;
+        bad.regions
+            .insert("ap".into(), Topology::Jump { shards: 0 });
+        assert!(matches!(bad.build(), Err(ShardingError::EmptyTopology)));
+        assert!(serde_json::from_str::<GeoTopology>(r#"{"regions": {}}"#).is_err());
+
+        let dir: DirectoryTopology<String> = serde_json::from_str(
+            r#"{"fallback": {"strategy": "jump", "shards": 8},
+                "entries": [{"key": "tenant:big", "shard": 100}]}"#,
+        )
+        .unwrap();
+        let built = dir.build().unwrap();
+        assert_eq!(built.shard(&"tenant:big".to_owned()), ShardId(100));
+        assert!(built.shard(&"tenant:small".to_owned()).0 < 8);
+
+        let twice: DirectoryTopology<String> = serde_json::from_str(
+            r#"{"fallback": {"strategy": "jump", "shards": 8},
+                "entries": [{"key": "a", "shard": 1}, {"key": "a", "shard": 2}]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            twice.validate(),
+            Err(ShardingError::InvalidParameter {
+                name: "entries",
+                ..
+            })
+        ));
+        assert!(
+            serde_json::from_str::<DirectoryTopology<String>>(
+                r#"{"fallback": {"strategy": "jump", "shards": 8}, "bogus": 1}"#
+            )
+            .is_err()
+        );
+    }
+}
