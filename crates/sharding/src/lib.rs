@@ -68,8 +68,8 @@
 //! - `range`: [`RangeSharder`], ranges that split and merge.
 //! - `directory`: [`Directory`] with a fallback and a [`DirectoryStore`] for persistence.
 //! - `geo`: [`Geo`], region to shard group to shard.
-//! - `topology`: [`Topology`] and [`RangeTopology`], config-file data validated with typed
-//!   errors.
+//! - `topology`: [`Topology`], [`RangeTopology`], [`GeoTopology`] and [`DirectoryTopology`],
+//!   config-file data validated with typed errors.
 //! - `rebalance`: [`range_plan`], [`directory_plan`], [`key_move`], [`MoveSummary`].
 //! - `hotkey`: [`HotKeyDetector`], bounded-memory top-k.
 //! - `spread`: [`KeySpreader`] and [`split_hot_range`], the hot-spot remedies.
