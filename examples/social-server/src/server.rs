@@ -86,9 +86,19 @@ fn code_of(status: StatusCode) -> &'static str {
 
 /// Middleware: any error response that is not already the JSON error shape (a framework or
 /// tower-http rejection: 408, 413, 405...) gets it, keeping its other headers.
+///
+/// A 408 or 413 may leave the request body unread, so the connection cannot be reused; on
+/// HTTP/1 it says `Connection: close`, otherwise a keep-alive client could send its next
+/// request on a connection the server is about to close.
 async fn error_shape(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+    let http1 = request.version() <= axum::http::Version::HTTP_11;
+    let mut response = next.run(request).await;
     let status = response.status();
+    if http1 && matches!(status.as_u16(), 408 | 413) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)

@@ -39,9 +39,12 @@ pub(super) async fn errors(s: &Server, ada_t: &str) {
         .await
         .error(405, "method_not_allowed");
     let big = "x".repeat(100 * 1024);
-    s.post("/posts", Some(ada_t), json!({ "content": big }))
+    let r = s
+        .post("/posts", Some(ada_t), json!({ "content": big }))
         .await
         .error(413, "payload_too_large");
+    // The body was left unread, so the connection is not reused.
+    assert_eq!(r.header("connection"), Some("close"));
     s.get("/posts/not-a-uuid", None)
         .await
         .error(400, "bad_path");
