@@ -58,7 +58,10 @@ impl<A: Algorithm, C: Clock> DirectLimiter<A, C> {
     }
 
     /// Checks one unit-cost request.
-    #[inline]
+    ///
+    /// Inlined into the caller, so a caller that reads only [`Decision::allowed`] pays for none
+    /// of the other fields.
+    #[inline(always)]
     pub fn check(&self) -> Decision {
         let now = self.clock.now();
         let algorithm = &self.algorithm;
@@ -73,7 +76,7 @@ impl<A: Algorithm, C: Clock> DirectLimiter<A, C> {
     ///
     /// # Errors
     /// [`InsufficientCapacity`] when `cost` exceeds the limit: it could never be admitted.
-    #[inline]
+    #[inline(always)]
     pub fn check_n(&self, cost: u64) -> Result<Decision, InsufficientCapacity> {
         let now = self.clock.now();
         let algorithm = &self.algorithm;

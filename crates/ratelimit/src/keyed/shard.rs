@@ -59,7 +59,7 @@ impl<K: Eq, A: Algorithm> Shard<K, A> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn check<Q>(
         &mut self,
         hash: u64,
@@ -92,7 +92,9 @@ impl<K: Eq, A: Algorithm> Shard<K, A> {
     }
 
     /// Inserts a new key, sweeping or evicting first so the shard stays under its cap and the
-    /// table grows only when live keys need the room.
+    /// table grows only when live keys need the room. Out of line: the hot path is a hit.
+    #[cold]
+    #[inline(never)]
     fn insert(&mut self, hash: u64, key: K, state: A::State, now: u64, rehash: impl Fn(&K) -> u64) {
         let full = self.table.len() >= self.table.capacity();
         let at_cap = self.table.len() >= self.cap;
