@@ -85,6 +85,39 @@ fn per_key_quotas_and_runtime_changes_keep_state() {
 }
 
 #[test]
+fn many_per_key_quotas_apply_to_their_keys_and_can_be_removed() {
+    let clock = ManualClock::new(EPOCH);
+    let limiter: KeyedLimiter<u32, Gcra, _> =
+        KeyedLimiter::with_clock(Quota::per_minute(1).unwrap(), clock.clone());
+    // Even keys get 3 per hour; odd keys keep the default (1 per minute).
+    for key in (0..10_000u32).step_by(2) {
+        limiter.set_key_quota(key, Quota::per_hour(3).unwrap());
+    }
+    for key in [0u32, 2, 4_000, 9_998] {
+        assert_eq!((0..5).filter(|_| limiter.check(&key).allowed).count(), 3);
+    }
+    for key in [1u32, 3, 9_999] {
+        assert_eq!((0..5).filter(|_| limiter.check(&key).allowed).count(), 1);
+    }
+    // Idle keys under their own quota are swept by their own rule, not the default's.
+    clock.advance(Duration::from_secs(61));
+    limiter.sweep();
+    assert!(
+        limiter.state(&0).is_some(),
+        "key 0 (3/h) is not idle after 61 s"
+    );
+    assert!(
+        limiter.state(&1).is_none(),
+        "key 1 (1/min) is idle after 61 s"
+    );
+    // Back on the default quota, keeping its state: key 2 is spent for the hour.
+    limiter.remove_key_quota(&2);
+    assert!(!limiter.check(&2).allowed);
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!((0..5).filter(|_| limiter.check(&2).allowed).count(), 1);
+}
+
+#[test]
 fn keyed_works_with_any_algorithm() {
     let clock = ManualClock::new(EPOCH);
     let log: KeyedLimiter<u8, SlidingWindowLog, _> =

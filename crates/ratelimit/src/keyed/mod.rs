@@ -163,11 +163,25 @@ impl<K: Hash + Eq + Clone, A: FromQuota + Clone, C: Clock> KeyedLimiter<K, A, C>
     }
 
     /// Gives `key` its own quota (for example a customer's contract), keeping its state.
+    ///
+    /// Keys with their own quota sit in a hash table per shard, so a check costs the same
+    /// with one such key or a million.
     pub fn set_key_quota(&self, key: K, quota: Quota) {
         let hash = self.hasher.hash_one(&key);
+        let hasher = &self.hasher;
         self.shard(hash)
             .lock()
-            .set_override(key, A::from_quota(quota));
+            .set_override(hash, key, A::from_quota(quota), |k| hasher.hash_one(k));
+    }
+
+    /// Puts `key` back on the limiter's quota, keeping its state.
+    pub fn remove_key_quota<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hasher.hash_one(key);
+        self.shard(hash).lock().remove_override(hash, key);
     }
 }
 
@@ -246,8 +260,9 @@ impl<K: Hash + Eq + Clone, A: Algorithm, C: Clock> KeyedLimiter<K, A, C> {
     /// Drops every idle key now (the limiter also does this by itself as it fills).
     pub fn sweep(&self) {
         let now = self.clock.now();
+        let rehash = |k: &K| self.hasher.hash_one(k);
         for shard in &self.shards {
-            shard.0.lock().sweep(now);
+            shard.0.lock().sweep(now, &rehash);
         }
     }
 

@@ -17,8 +17,8 @@ const VICTIM_SAMPLE: usize = 8;
 
 pub(super) struct Shard<K, A: Algorithm> {
     table: HashTable<(K, A::State)>,
-    /// Keys with their own quota (rare; looked up only when not empty).
-    overrides: Vec<(K, A)>,
+    /// Keys with their own quota, by the same hash as `table` (looked up only when not empty).
+    overrides: HashTable<(K, A)>,
     pub(super) algorithm: A,
     cap: usize,
     /// Inserts since the last sweep.
@@ -32,7 +32,7 @@ impl<K, A: Algorithm> Shard<K, A> {
     pub(super) fn new(algorithm: A, cap: usize) -> Self {
         Self {
             table: HashTable::new(),
-            overrides: Vec::new(),
+            overrides: HashTable::new(),
             algorithm,
             cap,
             inserts_since_sweep: 0,
@@ -52,10 +52,47 @@ impl<K: Eq, A: Algorithm> Shard<K, A> {
         self.table.allocation_size()
     }
 
-    pub(super) fn set_override(&mut self, key: K, algorithm: A) {
-        match self.overrides.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = algorithm,
-            None => self.overrides.push((key, algorithm)),
+    pub(super) fn set_override(
+        &mut self,
+        hash: u64,
+        key: K,
+        algorithm: A,
+        rehash: impl Fn(&K) -> u64,
+    ) {
+        match self
+            .overrides
+            .entry(hash, |(k, _)| *k == key, |(k, _)| rehash(k))
+        {
+            hashbrown::hash_table::Entry::Occupied(mut entry) => entry.get_mut().1 = algorithm,
+            hashbrown::hash_table::Entry::Vacant(entry) => {
+                entry.insert((key, algorithm));
+            }
+        }
+    }
+
+    pub(super) fn remove_override<Q>(&mut self, hash: u64, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        if let Ok(entry) = self.overrides.find_entry(hash, |(k, _)| k.borrow() == key) {
+            entry.remove();
+        }
+    }
+
+    /// The algorithm for `key`: its own quota, or the shard's.
+    #[inline(always)]
+    fn algorithm_for<Q>(&self, hash: u64, key: &Q) -> &A
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        if self.overrides.is_empty() {
+            &self.algorithm
+        } else {
+            self.overrides
+                .find(hash, |(k, _)| k.borrow() == key)
+                .map_or(&self.algorithm, |(_, a)| a)
         }
     }
 
@@ -76,8 +113,7 @@ impl<K: Eq, A: Algorithm> Shard<K, A> {
             &self.algorithm
         } else {
             self.overrides
-                .iter()
-                .find(|(k, _)| k.borrow() == key)
+                .find(hash, |(k, _)| k.borrow() == key)
                 .map_or(&self.algorithm, |(_, a)| a)
         };
         if let Some(entry) = self.table.find_mut(hash, |e| e.0.borrow() == key) {
@@ -99,7 +135,7 @@ impl<K: Eq, A: Algorithm> Shard<K, A> {
         let full = self.table.len() >= self.table.capacity();
         let at_cap = self.table.len() >= self.cap;
         if (full || at_cap) && self.inserts_since_sweep >= self.table.capacity() / 8 {
-            self.sweep(now);
+            self.sweep(now, &rehash);
         }
         if self.table.len() >= self.cap {
             self.evict_one(now, &rehash);
@@ -110,15 +146,18 @@ impl<K: Eq, A: Algorithm> Shard<K, A> {
     }
 
     /// Drops every idle key of this shard.
-    pub(super) fn sweep(&mut self, now: u64) {
+    pub(super) fn sweep(&mut self, now: u64, rehash: &impl Fn(&K) -> u64) {
         let before = self.table.len();
         let algorithm = &self.algorithm;
         let overrides = &self.overrides;
         self.table.retain(|(k, s)| {
-            let a = overrides
-                .iter()
-                .find(|(o, _)| o == k)
-                .map_or(algorithm, |(_, a)| a);
+            let a = if overrides.is_empty() {
+                algorithm
+            } else {
+                overrides
+                    .find(rehash(k), |(o, _)| o == k)
+                    .map_or(algorithm, |(_, a)| a)
+            };
             !a.is_idle(s, now)
         });
         self.evicted_idle += (before - self.table.len()) as u64;
@@ -162,11 +201,7 @@ impl<K: Eq, A: Algorithm> Shard<K, A> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let algorithm = self
-            .overrides
-            .iter()
-            .find(|(k, _)| k.borrow() == key)
-            .map_or(&self.algorithm, |(_, a)| a);
+        let algorithm = self.algorithm_for(hash, key);
         match self.table.find(hash, |e| e.0.borrow() == key) {
             Some(entry) => algorithm.peek(&entry.1, now),
             None => algorithm.peek(&A::State::default(), now),
