@@ -4,7 +4,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::algorithm::{Algorithm, Gcra};
+use crate::algorithm::{Algorithm, Gcra, cas};
 use crate::clock::{Clock, SystemClock};
 use crate::{Decision, InsufficientCapacity, Quota};
 
@@ -17,9 +17,10 @@ const DEPTH: usize = 4;
 /// A key maps to one cell per row; its TAT is estimated as the smallest of its cells, and an
 /// admission raises each of its cells to the new TAT (conservative update). Collisions can only
 /// make a key's estimate later, never earlier, so a key is never admitted more than its quota
-/// allows (up to races between threads admitting the same key at the same instant, which
-/// may each admit once); a key that collides in every row with busy keys may be denied
-/// early. With `width` at least a few times the number of keys active at once, that is rare.
+/// allows, also when threads race on it: the update is lock-free and serialised on the key's
+/// smallest cell ([`cas::update_min`](crate::algorithm::cas::update_min), model-checked with
+/// loom). A key that collides in every row with busy keys may be denied early; with `width` at
+/// least a few times the number of keys active at once, that is rare.
 pub struct SketchLimiter<C: Clock = SystemClock> {
     gcra: Gcra,
     cells: Box<[AtomicU64]>,
@@ -77,18 +78,7 @@ impl<C: Clock> SketchLimiter<C> {
     ) -> Result<Decision, InsufficientCapacity> {
         let now = self.clock.now();
         let cells = self.cells_of(key);
-        let mut tat = cells
-            .iter()
-            .map(|c| c.load(Ordering::Acquire))
-            .min()
-            .unwrap_or(0);
-        let decision = self.gcra.check(&mut tat, now, cost)?;
-        if decision.allowed {
-            for cell in cells {
-                cell.fetch_max(tat, Ordering::AcqRel);
-            }
-        }
-        Ok(decision)
+        cas::update_min(&cells, |tat| self.gcra.check(tat, now, cost))
     }
 
     /// What a unit request for `key` would get, consuming nothing.

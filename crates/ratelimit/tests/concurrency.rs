@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use keel_ratelimit::{DirectLimiter, Gcra, KeyedLimiter, ManualClock, Quota, TokenBucket};
+use keel_ratelimit::{
+    DirectLimiter, Gcra, KeyedLimiter, ManualClock, Quota, SketchLimiter, TokenBucket,
+};
 
 const EPOCH: u64 = 1_750_000_000_000_000_000;
 const THREADS: u64 = 4;
@@ -92,3 +94,18 @@ fn moving_clock_never_exceeds_the_allowance() {
 }
 
 use keel_ratelimit::Clock as _;
+
+#[test]
+fn sketch_frozen_clock_admits_exactly_the_burst() {
+    let clock = ManualClock::new(EPOCH);
+    let sketch = Arc::new(SketchLimiter::new(
+        Quota::per_hour(1_000).unwrap(),
+        1 << 10,
+        clock.clone(),
+    ));
+    let s = Arc::clone(&sketch);
+    assert_eq!(
+        run(move || s.check("k").allowed, &clock, 5_000, None),
+        1_000
+    );
+}

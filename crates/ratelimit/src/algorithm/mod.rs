@@ -108,6 +108,8 @@ pub mod cas {
         fn load_acquire(&self) -> u64;
         /// A weak compare-and-swap with acquire-release ordering.
         fn cas_weak(&self, current: u64, new: u64) -> Result<u64, u64>;
+        /// Raises the word to at least `value` (acquire-release).
+        fn raise(&self, value: u64);
     }
 
     impl Word for AtomicU64 {
@@ -119,6 +121,11 @@ pub mod cas {
         #[inline]
         fn cas_weak(&self, current: u64, new: u64) -> Result<u64, u64> {
             self.compare_exchange_weak(current, new, Ordering::AcqRel, Ordering::Acquire)
+        }
+
+        #[inline]
+        fn raise(&self, value: u64) {
+            self.fetch_max(value, Ordering::AcqRel);
         }
     }
 
@@ -136,6 +143,49 @@ pub mod cas {
             match word.cas_weak(current, next) {
                 Ok(_) => return result,
                 Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// The same for a state kept as the minimum of several words (a count-min sketch's cells
+    /// for one key), with no request admitted twice on one state.
+    ///
+    /// `f` runs on the smallest word (the lowest index on ties: the *witness*). When it changes
+    /// the state, every other word is first raised to the new value, then the witness is moved
+    /// from the value `f` saw to the new one with a CAS; if the CAS fails (someone changed the
+    /// witness), the whole step is retried on fresh values. Words only grow, so a witness value
+    /// cannot come back (no ABA), and a thread that reads after a successful CAS sees every word
+    /// at the new value or above: two updates of one key can never both start from the same
+    /// state. A retried step may leave other words raised: that only makes the estimate
+    /// stricter, never admits more. `words` must not be empty (an empty set changes nothing).
+    #[inline]
+    pub fn update_min<W: Word + ?Sized, R>(words: &[&W], mut f: impl FnMut(&mut u64) -> R) -> R {
+        loop {
+            let mut witness = 0;
+            let mut current = u64::MAX;
+            for (i, w) in words.iter().enumerate() {
+                let v = w.load_acquire();
+                if v < current {
+                    current = v;
+                    witness = i;
+                }
+            }
+            if words.is_empty() {
+                current = 0;
+            }
+            let mut next = current;
+            let result = f(&mut next);
+            if next == current {
+                return result;
+            }
+            for (i, w) in words.iter().enumerate() {
+                if i != witness {
+                    w.raise(next);
+                }
+            }
+            match words.get(witness) {
+                Some(w) if w.cas_weak(current, next).is_err() => continue,
+                _ => return result,
             }
         }
     }
