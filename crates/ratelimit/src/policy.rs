@@ -45,11 +45,22 @@ use crate::{Decision, PolicyError, Quota};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Policy<S, K, C: Clock + Clone = SystemClock> {
-    rules: HashMap<S, KeyedLimiter<K, AllOf<Gcra>, C>>,
-    default: Option<KeyedLimiter<K, AllOf<Gcra>, C>>,
+    rules: HashMap<S, Scoped<K, C>>,
+    default: Option<Scoped<K, C>>,
 }
 
-/// Builder for a [`Policy`].
+/// One scope's quotas and the keyed limiter that enforces them.
+struct Scoped<K, C: Clock> {
+    quotas: Vec<Quota>,
+    limiter: KeyedLimiter<K, AllOf<Gcra>, C>,
+}
+
+/// Builder for a [`Policy`], and the plain description of one: scopes and their quotas.
+///
+/// The same builder can build an in-process [`Policy`] and, with the `tower` feature, a tower
+/// rule ([`Rule::from_policy`](crate::tower::Rule::from_policy)) that enforces the same limits
+/// in process or in Redis.
+#[derive(Clone)]
 pub struct PolicyBuilder<S> {
     rules: Vec<(S, Vec<Quota>)>,
     default: Option<Vec<Quota>>,
@@ -94,6 +105,25 @@ impl<S: Hash + Eq> PolicyBuilder<S> {
         self
     }
 
+    /// The quotas for `scope`: its rule's, else the default rule's; `None` when neither.
+    pub fn quotas(&self, scope: &S) -> Option<&[Quota]> {
+        self.rules
+            .iter()
+            .find(|(s, _)| s == scope)
+            .map(|(_, q)| q.as_slice())
+            .or(self.default.as_deref())
+    }
+
+    /// The most quotas any scope has (0 with no rule and no default).
+    pub(crate) fn max_quotas(&self) -> usize {
+        self.rules
+            .iter()
+            .map(|(_, q)| q.len())
+            .chain(self.default.as_ref().map(Vec::len))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Settings (key cap, shards) for each scope's keyed limiter.
     pub fn keyed(mut self, keyed: KeyedBuilder) -> Self {
         self.keyed = keyed;
@@ -103,21 +133,19 @@ impl<S: Hash + Eq> PolicyBuilder<S> {
     /// Builds the policy on `clock`.
     pub fn build<K: Hash + Eq + Clone, C: Clock + Clone>(self, clock: C) -> Policy<S, K, C> {
         let keyed = self.keyed;
-        let make = |quotas: &[Quota]| {
-            keyed
+        let make = |quotas: Vec<Quota>| Scoped {
+            limiter: keyed
                 .clone()
-                .build_with(&AllOf::<Gcra>::from_quotas(quotas), clock.clone())
+                .build_with(&AllOf::<Gcra>::from_quotas(&quotas), clock.clone()),
+            quotas,
         };
         Policy {
             rules: self
                 .rules
                 .into_iter()
-                .map(|(scope, quotas)| {
-                    let limiter = make(&quotas);
-                    (scope, limiter)
-                })
+                .map(|(scope, quotas)| (scope, make(quotas)))
                 .collect(),
-            default: self.default.as_deref().map(make),
+            default: self.default.map(make),
         }
     }
 }
@@ -129,14 +157,24 @@ impl<S: Hash + Eq + Debug, K: Hash + Eq + Clone, C: Clock + Clone> Policy<S, K, 
     /// [`PolicyError::UnknownScope`] when no rule (and no default) covers `scope`;
     /// [`PolicyError::InsufficientCapacity`] when `cost` exceeds one of its limits.
     pub fn check(&self, scope: &S, key: &K, cost: u64) -> Result<Decision, PolicyError> {
-        let limiter = self
-            .rules
+        Ok(self.scoped(scope)?.limiter.check_n(key, cost)?)
+    }
+
+    /// The quotas that apply in `scope` (for `RateLimit-Policy` headers or documentation).
+    ///
+    /// # Errors
+    /// [`PolicyError::UnknownScope`] as for [`Policy::check`].
+    pub fn quotas(&self, scope: &S) -> Result<&[Quota], PolicyError> {
+        Ok(&self.scoped(scope)?.quotas)
+    }
+
+    fn scoped(&self, scope: &S) -> Result<&Scoped<K, C>, PolicyError> {
+        self.rules
             .get(scope)
             .or(self.default.as_ref())
             .ok_or_else(|| PolicyError::UnknownScope {
                 scope: format!("{scope:?}"),
-            })?;
-        Ok(limiter.check_n(key, cost)?)
+            })
     }
 
     /// What a unit request would get, consuming nothing.
@@ -144,14 +182,7 @@ impl<S: Hash + Eq + Debug, K: Hash + Eq + Clone, C: Clock + Clone> Policy<S, K, 
     /// # Errors
     /// [`PolicyError::UnknownScope`] as for [`Policy::check`].
     pub fn peek(&self, scope: &S, key: &K) -> Result<Decision, PolicyError> {
-        let limiter = self
-            .rules
-            .get(scope)
-            .or(self.default.as_ref())
-            .ok_or_else(|| PolicyError::UnknownScope {
-                scope: format!("{scope:?}"),
-            })?;
-        Ok(limiter.peek(key))
+        Ok(self.scoped(scope)?.limiter.peek(key))
     }
 }
 

@@ -18,7 +18,7 @@ const DEPTH: usize = 4;
 /// admission raises each of its cells to the new TAT (conservative update). Collisions can only
 /// make a key's estimate later, never earlier, so a key is never admitted more than its quota
 /// allows, also when threads race on it: the update is lock-free and serialised on the key's
-/// smallest cell ([`cas::update_min`](crate::algorithm::cas::update_min), model-checked with
+/// smallest cell (`algorithm::cas::update_min`, model-checked with
 /// loom). A key that collides in every row with busy keys may be denied early; with `width` at
 /// least a few times the number of keys active at once, that is rare.
 pub struct SketchLimiter<C: Clock = SystemClock> {

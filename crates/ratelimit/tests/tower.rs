@@ -221,6 +221,71 @@ fn configuration_mistakes_are_errors() {
 
 #[cfg(feature = "redis")]
 #[tokio::test]
+async fn a_core_policy_limits_by_scope_with_every_quota() {
+    let clock = ManualClock::starting_now();
+    // The same description could build an in-process `Policy`; here it drives the layer.
+    let policy = keel_ratelimit::PolicyBuilder::new()
+        .rule(
+            "free:search".to_owned(),
+            &["2/s".parse().unwrap(), "3/h".parse().unwrap()],
+        )
+        .rule("free:read".to_owned(), &["5/s".parse().unwrap()]);
+    let layer = RateLimitLayer::builder()
+        .backend(InProcess::with_clock(clock.clone()))
+        .rule(
+            Rule::from_policy(
+                "api",
+                ClientIp::new(),
+                |parts| {
+                    let class = if parts.uri.path().starts_with("/search") {
+                        "search"
+                    } else {
+                        "read"
+                    };
+                    Some(format!("free:{class}"))
+                },
+                policy,
+            )
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let mut svc = service(&layer);
+    let ip = "198.51.100.9:1";
+    let first = send(&mut svc, request(ip, "/search")).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(
+        first.headers()["ratelimit-policy"],
+        "\"api.1\";q=2;w=1, \"api.2\";q=3;w=3600"
+    );
+    assert_eq!(send(&mut svc, request(ip, "/search")).await.status(), 200);
+    // The per-second quota denies; the hourly one is not charged for the denial.
+    let denied = send(&mut svc, request(ip, "/search")).await;
+    assert_eq!(denied.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(denied.headers()["retry-after"], "1");
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(send(&mut svc, request(ip, "/search")).await.status(), 200);
+    clock.advance(Duration::from_secs(1));
+    // Three in the hour now: the hourly quota denies.
+    let hourly = send(&mut svc, request(ip, "/search")).await;
+    assert_eq!(hourly.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another scope keeps its own counts, under its single quota's plain name.
+    let read = send(&mut svc, request(ip, "/posts")).await;
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(read.headers()["ratelimit-policy"], "\"api\";q=5;w=1");
+    assert_eq!(read.headers()["ratelimit"], "\"api\";r=4;t=1");
+}
+
+#[test]
+fn a_policy_rule_needs_a_scope_and_a_short_name() {
+    let empty = keel_ratelimit::PolicyBuilder::<String>::new();
+    assert!(Rule::from_policy("api", ClientIp::new(), |_| None, empty).is_err());
+    let two = keel_ratelimit::PolicyBuilder::new()
+        .default_rule(&["1/s".parse().unwrap(), "2/m".parse().unwrap()]);
+    assert!(Rule::from_policy(&"a".repeat(64), ClientIp::new(), |_| None, two).is_err());
+}
+
+#[tokio::test]
 async fn through_redis_two_layers_share_one_limit() {
     use keel_ratelimit::redis::{RedisAlgorithm, RedisConfig, RedisLimiter};
     use keel_ratelimit::tower::RedisBackend;

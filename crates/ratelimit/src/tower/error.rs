@@ -18,7 +18,9 @@ pub enum LayerError {
     /// Two rules share a name, so their headers could not be told apart.
     #[error("two rules are named {0:?}; give each rule its own name")]
     DuplicatePolicy(String),
-    /// A tiered rule with no tier.
-    #[error("tiered rule {0:?} has no tier; give it at least one (tier, quota) pair")]
+    /// A tiered rule with no tier, or a policy rule with no scope and no default.
+    #[error(
+        "rule {0:?} has no tier or scope; give it at least one (tier, quota) pair or policy rule"
+    )]
     NoTier(String),
 }

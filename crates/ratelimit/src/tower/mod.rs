@@ -35,8 +35,10 @@
 //! - `service`: [`RateLimit`], the service; `future`: [`ResponseFuture`].
 //! - `error`: [`LayerError`], configuration mistakes (serving never fails because of the
 //!   limiter).
-//! - `rule`: [`Rule`], a named limit per route (`route_prefix`, `when`) and per tier
-//!   (`Rule::tiered`); every rule that applies must admit.
+//! - `rule`: [`Rule`], a named limit per route (`route_prefix`, `when`), per tier
+//!   (`Rule::tiered`), or by the core's composable policies (`Rule::from_policy`: a
+//!   [`PolicyBuilder`](crate::PolicyBuilder)'s scopes, several quotas each); every rule that
+//!   applies must admit.
 //! - `key` and `ip`: [`KeyExtractor`] and the extractors [`ClientIp`] (trusted proxies, IPv6
 //!   by prefix), [`User`], [`ApiKey`], [`Route`], and closures.
 //! - `backend`: [`Backend`], [`InProcess`] (clock injectable), `RedisBackend` (feature `redis`).

@@ -9,7 +9,7 @@ use http::request::Parts;
 
 use super::LayerError;
 use super::key::KeyExtractor;
-use crate::Quota;
+use crate::{PolicyBuilder, Quota};
 
 type Predicate = Arc<dyn Fn(&Parts) -> bool + Send + Sync>;
 type Classifier = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
@@ -21,6 +21,19 @@ enum Quotas {
         classify: Classifier,
         tiers: HashMap<String, Quota>,
     },
+    /// A core policy: the request's scope selects several quotas, all of which must admit.
+    Scoped {
+        classify: Classifier,
+        policy: Arc<PolicyBuilder<String>>,
+    },
+}
+
+/// One limit a rule puts on one request: the policy name for the headers, the quota, the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    pub(crate) policy: String,
+    pub(crate) quota: Quota,
+    pub(crate) key: String,
 }
 
 /// One named limit: a quota (or a quota per tier), a key extractor, and the requests it applies
@@ -108,6 +121,56 @@ impl Rule {
         })
     }
 
+    /// A rule enforcing a core [`Policy`](crate::Policy)'s description: `classify` names the
+    /// request's scope (a tier, an endpoint class, `"anonymous"`, or a combination such as
+    /// `"free:search"`), and every quota of that scope in `policy` must admit. A request whose
+    /// scope has no rule and no default is not limited by this rule.
+    ///
+    /// Counts stay separate per scope, as in the core policy (the scope is part of each key).
+    /// With one quota the scope's limit is reported under `name`; with several, under
+    /// `name.1`, `name.2`, ... in the order given, each with its own `RateLimit-Policy` item.
+    ///
+    /// ```
+    /// use keel_ratelimit::PolicyBuilder;
+    /// use keel_ratelimit::tower::{Rule, User};
+    /// let policy = PolicyBuilder::new()
+    ///     .rule("free".to_owned(), &["10/s".parse()?, "1000/h".parse()?])
+    ///     .rule("premium".to_owned(), &["100/s".parse()?]);
+    /// let rule = Rule::from_policy("api", User::<u64>::new(), |parts| {
+    ///     parts.headers.get("x-tier")?.to_str().ok().map(str::to_owned)
+    /// }, policy)?;
+    /// # let _ = rule;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LayerError::InvalidPolicyName`] as for [`Rule::new`] (also when `name.N` would be too
+    /// long); [`LayerError::NoTier`] when `policy` has no rule and no default.
+    pub fn from_policy(
+        name: &str,
+        key: impl KeyExtractor,
+        classify: impl Fn(&Parts) -> Option<String> + Send + Sync + 'static,
+        policy: PolicyBuilder<String>,
+    ) -> Result<Self, LayerError> {
+        let name = valid_name(name)?;
+        let widest = policy.max_quotas();
+        if widest == 0 {
+            return Err(LayerError::NoTier(name));
+        }
+        if widest > 1 {
+            valid_name(&format!("{name}.{widest}"))?;
+        }
+        Ok(Self {
+            name,
+            quotas: Quotas::Scoped {
+                classify: Arc::new(classify),
+                policy: Arc::new(policy),
+            },
+            key: Arc::new(key),
+            applies: Vec::new(),
+        })
+    }
+
     /// Applies the rule only to paths starting with `prefix` (per-route limits).
     pub fn route_prefix(self, prefix: &str) -> Self {
         let prefix = prefix.to_owned();
@@ -125,19 +188,52 @@ impl Rule {
         &self.name
     }
 
-    /// The quota and key of this request under this rule, if the rule applies to it.
-    pub(crate) fn resolve(&self, parts: &Parts) -> Option<(Quota, String)> {
+    /// The limits this rule puts on this request (none when it does not apply), appended to
+    /// `out`.
+    pub(crate) fn resolve(&self, parts: &Parts, out: &mut Vec<Resolved>) {
         if !self.applies.iter().all(|p| p(parts)) {
-            return None;
+            return;
         }
-        let quota = match &self.quotas {
-            Quotas::Fixed(q) => *q,
-            Quotas::Tiered { classify, tiers } => {
-                let tier = classify(parts)?;
-                *tiers.get(&tier)?
-            }
+        let single = |quota: Quota, key: String| Resolved {
+            policy: self.name.clone(),
+            quota,
+            key,
         };
-        let key = super::key::bounded(self.key.extract(parts)?);
-        Some((quota, key))
+        match &self.quotas {
+            Quotas::Fixed(q) => {
+                if let Some(key) = self.key.extract(parts) {
+                    out.push(single(*q, super::key::bounded(key)));
+                }
+            }
+            Quotas::Tiered { classify, tiers } => {
+                let quota = classify(parts).and_then(|tier| tiers.get(&tier).copied());
+                if let (Some(quota), Some(key)) = (quota, self.key.extract(parts)) {
+                    out.push(single(quota, super::key::bounded(key)));
+                }
+            }
+            Quotas::Scoped { classify, policy } => {
+                let Some(scope) = classify(parts) else { return };
+                let Some(quotas) = policy.quotas(&scope) else {
+                    return;
+                };
+                let Some(key) = self.key.extract(parts) else {
+                    return;
+                };
+                // The scope is part of the key: counts never mix across scopes.
+                let key = super::key::bounded(format!("{scope}\u{1f}{key}"));
+                for (i, quota) in quotas.iter().enumerate() {
+                    let policy = if quotas.len() == 1 {
+                        self.name.clone()
+                    } else {
+                        format!("{}.{}", self.name, i + 1)
+                    };
+                    out.push(Resolved {
+                        policy,
+                        quota: *quota,
+                        key: key.clone(),
+                    });
+                }
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@ use super::backend::LimitCheck;
 use super::future::ResponseFuture;
 use super::headers::Outcome;
 use super::layer::Shared;
+use super::rule::Resolved;
 
 /// Limits the requests to an inner service (made by [`RateLimitLayer`](super::RateLimitLayer)).
 ///
@@ -61,21 +62,20 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let (parts, body) = request.into_parts();
-        let resolved: Vec<(String, &'static str, crate::Quota, String)> = self
-            .shared
-            .rules
-            .iter()
-            .filter_map(|rule| {
-                let (quota, key) = rule.resolve(&parts)?;
-                Some((rule.name.clone(), rule.key.class(), quota, key))
-            })
-            .collect();
+        let mut resolved: Vec<Resolved> = Vec::new();
+        let mut classes: Vec<&'static str> = Vec::new();
+        for rule in &self.shared.rules {
+            let before = resolved.len();
+            rule.resolve(&parts, &mut resolved);
+            if resolved.len() > before {
+                classes.push(rule.key.class());
+            }
+        }
         let request = Request::from_parts(parts, body);
         if resolved.is_empty() {
             return ResponseFuture::calling(inner.call(request), None);
         }
-        let policies: Vec<&str> = resolved.iter().map(|r| r.0.as_str()).collect();
-        let classes: Vec<&str> = resolved.iter().map(|r| r.1).collect();
+        let policies: Vec<&str> = resolved.iter().map(|r| r.policy.as_str()).collect();
         // The key class, never the key: keys may be personal data.
         let span = tracing::debug_span!(
             "ratelimit.check",
@@ -87,17 +87,17 @@ where
         let check = async move {
             let checks: Vec<LimitCheck<'_>> = resolved
                 .iter()
-                .map(|(policy, _, quota, key)| LimitCheck {
-                    policy,
-                    quota: *quota,
-                    key,
+                .map(|r| LimitCheck {
+                    policy: &r.policy,
+                    quota: r.quota,
+                    key: &r.key,
                 })
                 .collect();
             let decisions = shared.backend.check(&checks).await;
             let outcomes: Vec<Outcome> = resolved
                 .iter()
                 .zip(decisions)
-                .map(|((policy, _, quota, _), decision)| {
+                .map(|(Resolved { policy, quota, .. }, decision)| {
                     let outcome = if decision.allowed {
                         "admitted"
                     } else {
