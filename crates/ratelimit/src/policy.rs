@@ -115,6 +115,7 @@ impl<S: Hash + Eq> PolicyBuilder<S> {
     }
 
     /// The most quotas any scope has (0 with no rule and no default).
+    #[cfg(feature = "tower")]
     pub(crate) fn max_quotas(&self) -> usize {
         self.rules
             .iter()

@@ -12,6 +12,8 @@ mod loom_model;
 mod metrics;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis-cluster")]
+mod redis_cluster;
 #[cfg(feature = "tower")]
 mod tower;
 #[cfg(feature = "tokio")]

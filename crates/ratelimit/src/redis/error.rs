@@ -28,6 +28,13 @@ pub enum RedisLimitError {
         "unexpected reply from Redis: {0}; make sure every instance runs the same keel-ratelimit version"
     )]
     Reply(String),
+    /// On a Redis Cluster, a multi-limit check's keys live in different slots, so one script
+    /// cannot see them all.
+    #[error(
+        "the keys of a multi-limit check span {0} Redis Cluster slots; use one caller key for all \
+         of its limits (the key is the hash tag), or check them with check_batch"
+    )]
+    CrossSlot(usize),
     /// A batch or multi-limit check was given no checks, or more than 1,000.
     #[error("a batch must hold 1 to 1000 checks, got {0}; split larger batches")]
     BatchSize(usize),

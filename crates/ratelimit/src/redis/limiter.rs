@@ -9,6 +9,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::cache::DenyCache;
 use super::check::{Check, decode, params, push_args, validate_batch};
+use super::conn::{Conn, slot};
 use super::fallback::Fallback;
 use super::{FailurePolicy, NativeGcra, RedisAlgorithm, RedisConfig, RedisLimitError, native};
 use crate::{Decision, Quota};
@@ -25,7 +26,7 @@ pub struct RedisStats {
 }
 
 struct Inner {
-    conn: ConnectionManager,
+    conn: Conn,
     config: RedisConfig,
     scripts: super::script::Scripts,
     cache: DenyCache,
@@ -85,13 +86,40 @@ impl RedisLimiter {
             .set_max_delay(Duration::from_millis(500))
             .set_number_of_retries(2);
         let conn = ConnectionManager::new_lazy_with_config(client, manager)?;
+        Ok(Self::with_conn(Conn::Single(conn), config))
+    }
+
+    /// A limiter on the Redis Cluster reached through `nodes` (`redis://host:port` of one or
+    /// more of its nodes), each call routed by its key's slot (feature `redis-cluster`).
+    ///
+    /// Unlike [`RedisLimiter::new`], this connects at once, to learn the slot map; once built,
+    /// the connection follows slot moves and reconnects by itself, and checks follow the failure
+    /// policy while the cluster is unreachable.
+    ///
+    /// # Errors
+    /// [`RedisLimitError::Redis`] when a URL cannot be parsed or no node answers.
+    #[cfg(feature = "redis-cluster")]
+    pub async fn cluster<T: redis::IntoConnectionInfo>(
+        nodes: impl IntoIterator<Item = T>,
+        config: RedisConfig,
+    ) -> Result<Self, RedisLimitError> {
+        let client = redis::cluster::ClusterClient::builder(nodes)
+            .connection_timeout(config.timeout)
+            .response_timeout(config.timeout)
+            .retries(2)
+            .build()?;
+        let conn = client.get_async_connection().await?;
+        Ok(Self::with_conn(Conn::Cluster(conn), config))
+    }
+
+    fn with_conn(conn: Conn, config: RedisConfig) -> Self {
         let fallback = match config.failure {
             FailurePolicy::Local { instances } => {
                 Some(Fallback::new(instances, Arc::clone(&config.clock)))
             }
             _ => None,
         };
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
                 conn,
                 scripts: super::script::Scripts::new(),
@@ -103,7 +131,7 @@ impl RedisLimiter {
                 cache_hits: AtomicU64::new(0),
                 config,
             }),
-        })
+        }
     }
 
     /// The settings.
@@ -239,13 +267,22 @@ impl RedisLimiter {
     ///
     /// # Errors
     /// [`RedisLimitError::InsufficientCapacity`] when a cost exceeds its limit;
-    /// [`RedisLimitError::BatchSize`] for 0 or more than 1,000 checks.
+    /// [`RedisLimitError::BatchSize`] for 0 or more than 1,000 checks;
+    /// [`RedisLimitError::CrossSlot`] on a Redis Cluster when the keys span several slots.
     pub async fn check_all(&self, checks: &[Check<'_>]) -> Result<Vec<Decision>, RedisLimitError> {
         validate_batch(checks)?;
         let keys: Vec<String> = checks
             .iter()
             .map(|c| self.redis_key(c.algorithm, c.quota, c.key))
             .collect();
+        if self.inner.conn.is_cluster() {
+            let mut slots: Vec<u16> = keys.iter().map(|k| slot(k)).collect();
+            slots.sort_unstable();
+            slots.dedup();
+            if slots.len() > 1 {
+                return Err(RedisLimitError::CrossSlot(slots.len()));
+            }
+        }
         let cache_key = keys.join("\n");
         let unit = checks.iter().all(|c| c.cost == 1);
         if unit && let Some(d) = self.inner.cache.get(&cache_key) {
@@ -270,7 +307,8 @@ impl RedisLimiter {
     }
 
     /// Checks many independent keys in one pipelined round trip (a gateway checking several
-    /// limits per request, each deciding on its own). Decisions come back in order.
+    /// limits per request, each deciding on its own). Decisions come back in order. On a Redis
+    /// Cluster, one pipelined round trip per slot the keys touch.
     ///
     /// # Errors
     /// [`RedisLimitError::InsufficientCapacity`] when a cost exceeds its limit;
@@ -302,18 +340,49 @@ impl RedisLimiter {
         if pending.is_empty() {
             return Ok(out.into_iter().flatten().collect());
         }
-        let result = self.pipeline(&keys, checks, &pending).await;
+        for group in self.by_slot(&keys, pending) {
+            self.run_batch_group(&keys, checks, &group, &mut out).await;
+        }
+        out.into_iter()
+            .map(|d| d.ok_or_else(|| RedisLimitError::Reply("a batch reply was short".to_owned())))
+            .collect()
+    }
+
+    /// `pending` split into the groups one pipeline can carry: all of them on one node, one
+    /// group per slot on a Cluster.
+    fn by_slot(&self, keys: &[String], pending: Vec<usize>) -> Vec<Vec<usize>> {
+        if !self.inner.conn.is_cluster() {
+            return vec![pending];
+        }
+        let mut groups: std::collections::BTreeMap<u16, Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for i in pending {
+            let s = keys.get(i).map_or(0, |k| slot(k));
+            groups.entry(s).or_default().push(i);
+        }
+        groups.into_values().collect()
+    }
+
+    /// Runs one pipelined group of a batch and fills its decisions into `out`.
+    async fn run_batch_group(
+        &self,
+        keys: &[String],
+        checks: &[Check<'_>],
+        pending: &[usize],
+        out: &mut [Option<Decision>],
+    ) {
+        let result = self.pipeline(keys, checks, pending).await;
         match result {
             Ok(decisions) => {
                 self.recovered();
                 for (&i, d) in pending.iter().zip(decisions) {
-                    if let (Some(slot), Some(c), Some(k)) =
+                    if let (Some(cell), Some(c), Some(k)) =
                         (out.get_mut(i), checks.get(i), keys.get(i))
                     {
                         if c.cost == 1 && !d.allowed {
                             self.inner.cache.insert(k, &[d]);
                         }
-                        *slot = Some(d);
+                        *cell = Some(d);
                     }
                 }
             }
@@ -323,15 +392,12 @@ impl RedisLimiter {
                     .filter_map(|&i| checks.get(i).copied())
                     .collect();
                 for (&i, d) in pending.iter().zip(self.on_failure(&e, &failed)) {
-                    if let Some(slot) = out.get_mut(i) {
-                        *slot = Some(d);
+                    if let Some(cell) = out.get_mut(i) {
+                        *cell = Some(d);
                     }
                 }
             }
         }
-        out.into_iter()
-            .map(|d| d.ok_or_else(|| RedisLimitError::Reply("a batch reply was short".to_owned())))
-            .collect()
     }
 
     /// Runs the single-check script of `check`'s algorithm on `key`.

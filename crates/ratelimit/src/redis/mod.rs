@@ -29,9 +29,13 @@
 //! - **Keys expire by themselves.** Every write sets a TTL that ends when the key would be idle
 //!   (a full allowance again). Keys are `{prefix}{algorithm}:{count}:{period ns}:{burst}:{{key}}`:
 //!   the caller's key is a hash tag, so all limits of one key share a Redis Cluster slot. Do not
-//!   put `{` in the prefix. (The limiter itself connects to one node, through a
-//!   `ConnectionManager`: a primary with replicas, or a proxy in front of a Cluster; a
-//!   Cluster-aware client is not wired in yet.)
+//!   put `{` in the prefix.
+//! - **One node or a Cluster.** [`RedisLimiter::new`] talks to one node (a primary with
+//!   replicas, or a proxy) through a reconnecting `ConnectionManager`; with the feature
+//!   `redis-cluster`, [`RedisLimiter::cluster`] talks to a Redis Cluster, each call routed by its
+//!   key's slot. On a Cluster a batch is one pipelined round trip per slot it touches, and a
+//!   multi-limit check needs all its keys in one slot (one caller key:
+//!   [`RedisLimitError::CrossSlot`] otherwise).
 //! - **Several limits on one request** ([`RedisLimiter::check_all`]): one script run decides all
 //!   of them and commits only if all admit. **Many independent keys**
 //!   ([`RedisLimiter::check_batch`]): one pipelined round trip.
@@ -69,6 +73,7 @@
 mod cache;
 mod check;
 mod config;
+mod conn;
 mod error;
 mod fallback;
 mod limiter;

@@ -121,10 +121,14 @@ impl<C: Clock + Clone + 'static> Backend for InProcess<C> {
 /// run ([`RedisLimiter::check_all`](crate::redis::RedisLimiter::check_all)), with the
 /// limiter's failure policy.
 ///
-/// Each rule's key is `{rule}:{key}` inside its own hash tag, so one request's keys may live in
-/// different Cluster slots; the limiter talks to one Redis node (primary/replica setups, not
-/// Redis Cluster). A rejected call (a misconfiguration) is logged at error level and the
-/// request admitted.
+/// Each rule's key is `{rule}:{key}` inside its own hash tag. On a Redis Cluster
+/// ([`RedisLimiter::cluster`](crate::redis::RedisLimiter::cluster)) one request's keys usually
+/// live in different slots, which no single script can see: such a request is checked with
+/// one pipelined round trip per slot
+/// ([`check_batch`](crate::redis::RedisLimiter::check_batch)), each limit deciding on its own,
+/// so a denial by one rule may still have consumed under another (all-or-none holds on one
+/// node, or when every key shares a slot). A rejected call (a misconfiguration) is logged at
+/// error level and the request admitted.
 #[cfg(feature = "redis")]
 #[derive(Debug, Clone)]
 pub struct RedisBackend {
@@ -156,7 +160,13 @@ impl Backend for RedisBackend {
                 .zip(&keys)
                 .map(|(c, k)| crate::redis::Check::new(self.algorithm, c.quota, k))
                 .collect();
-            match self.limiter.check_all(&redis_checks).await {
+            let result = match self.limiter.check_all(&redis_checks).await {
+                Err(crate::redis::RedisLimitError::CrossSlot(_)) => {
+                    self.limiter.check_batch(&redis_checks).await
+                }
+                other => other,
+            };
+            match result {
                 Ok(decisions) => decisions,
                 Err(error) => {
                     // Unit costs always fit and the layer sends at most one check per rule, so
