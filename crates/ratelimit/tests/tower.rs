@@ -285,6 +285,7 @@ fn a_policy_rule_needs_a_scope_and_a_short_name() {
     assert!(Rule::from_policy(&"a".repeat(64), ClientIp::new(), |_| None, two).is_err());
 }
 
+#[cfg(feature = "redis")]
 #[tokio::test]
 async fn through_redis_two_layers_share_one_limit() {
     use keel_ratelimit::redis::{RedisAlgorithm, RedisConfig, RedisLimiter};
