@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
@@ -88,7 +87,7 @@ async fn redis_failures_are_counted() {
         + count("keel_ratelimit_redis_failures_total|reason=timeout");
     // Nothing listens on port 1: every call fails, the policy answers, nothing panics.
     let config = RedisConfig::new("m:")
-        .timeout(Duration::from_millis(200))
+        .timeout(std::time::Duration::from_millis(200))
         .failure_policy(FailurePolicy::Open);
     let limiter = RedisLimiter::new("redis://127.0.0.1:1", config).unwrap();
     for _ in 0..3 {
