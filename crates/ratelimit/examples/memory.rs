@@ -98,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         other => return Err(format!("unknown side {other:?}: use keel or governor").into()),
     };
     eprintln!(
-        "{side} ({mode}): {stored} keys stored, {live:.2} live heap bytes/key, \
+        "{side} ({mode}): {stored} keys stored, {live:.4} live heap bytes/key, \
          {resident:.2} resident bytes/key"
     );
     Ok(())
