@@ -5,5 +5,6 @@
 mod support;
 
 mod auth;
+mod faults;
 mod ops;
 mod suite;
