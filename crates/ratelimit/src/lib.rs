@@ -62,6 +62,7 @@
 //! | `serde` | `Quota` from and to config text (`"1000/h burst 50"`) | no |
 //! | `tokio` | `Waiter::until_ready`, `TokioClock` | no |
 //! | `redis` | `redis::RedisLimiter`: limits shared through Redis (implies `tokio`) | no |
+//! | `redis-cluster` | `redis::RedisLimiter::cluster`: the same on a Redis Cluster (implies `redis`) | no |
 //! | `tower` | `tower::RateLimitLayer` with `RateLimit` headers (implies `tokio`) | no |
 
 pub mod adaptive;
