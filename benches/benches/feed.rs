@@ -52,7 +52,8 @@ impl Posts {
     fn next(&self, author: UserId) -> Post {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         Post {
-            id: PostId(n),
+            // UUIDv7-like: the high half grows with time, as storage ids do.
+            id: PostId((u128::from(self.base_ms) << 80) | u128::from(n)),
             author,
             score: Score::from_parts(self.base_ms + n / 1024, n % 1024).unwrap(),
             visibility: Visibility::Public,
@@ -80,7 +81,7 @@ async fn fanout_world(
     let now = SystemClock.now_ms();
     store.create(AUTHOR, now).await.unwrap();
     for f in 1..=followers {
-        store.create(UserId(f), now).await.unwrap();
+        store.create(UserId(u128::from(f)), now).await.unwrap();
     }
     FeedEngine::builder(graph, Arc::new(MemoryPosts::new()), store)
         .config(config(strategy, cap))
@@ -162,10 +163,11 @@ fn fanout_write(c: &mut Criterion) {
                 let post = posts.next(AUTHOR);
                 let keys = &keys;
                 async move {
-                    let member = format!("{:016x}{:016x}", post.id.0, post.author.0);
+                    // The same 32-byte member the store writes.
+                    let member = keel_feed::store::redis::member(&post.entry());
                     let mut pipe = redis::pipe();
                     for k in keys {
-                        pipe.zadd(k, &member, post.score.raw()).ignore();
+                        pipe.zadd(k, member.as_slice(), post.score.raw()).ignore();
                     }
                     let () = pipe.query_async(&mut conn).await.unwrap();
                 }
@@ -184,7 +186,7 @@ async fn read_world(strategy: Strategy) -> FeedEngine {
     let posts = Arc::new(MemoryPosts::new());
     let store = Arc::new(MemoryStore::new());
     let reader = UserId(1_000_000);
-    for a in 1..=100u64 {
+    for a in 1..=100u128 {
         graph.add(reader, UserId(a));
         if a <= 5 {
             graph.add_many(UserId(a), 2_000_000, 2_000);
@@ -197,7 +199,7 @@ async fn read_world(strategy: Strategy) -> FeedEngine {
     engine.read(&ReadRequest::first(reader, 50)).await.unwrap();
     let ids = Posts::new();
     for _round in 0..20 {
-        for a in 1..=100u64 {
+        for a in 1..=100u128 {
             let p = ids.next(UserId(a));
             posts.insert(p);
             engine.publish(&p).await.unwrap();

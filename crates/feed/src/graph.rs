@@ -130,11 +130,12 @@ impl MemoryGraph {
     }
 
     /// Adds `count` followers to `author` at once, with ids `first..first + count` (for benches).
-    pub fn add_many(&self, author: UserId, first: u64, count: u64) {
+    pub fn add_many(&self, author: UserId, first: u128, count: u64) {
         let mut e = self.edges.write();
+        let end = first.saturating_add(u128::from(count));
         let set = e.followers.entry(author).or_default();
-        set.extend((first..first.saturating_add(count)).map(UserId));
-        for f in first..first.saturating_add(count) {
+        set.extend((first..end).map(UserId));
+        for f in first..end {
             e.followees.entry(UserId(f)).or_default().insert(author);
         }
     }

@@ -1,14 +1,62 @@
 //! The values the engine moves around: users, posts, timeline entries and positions.
+//!
+//! Users and posts are identified by 128 bits: the bits of a UUID (keel-storage mints UUIDv7,
+//! which sort by creation time), so ids mean the same thing in every process and survive a
+//! restart. Any other 128-bit (or smaller) id scheme works as well; ids are only compared and
+//! hashed.
+
+use uuid::Uuid;
 
 use crate::score::Score;
 
-/// A user (a follower, a followee, an author or a reader).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UserId(pub u64);
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(pub u128);
 
-/// A post.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PostId(pub u64);
+        impl $name {
+            /// The id as a UUID (the same 128 bits).
+            pub const fn as_uuid(self) -> Uuid {
+                Uuid::from_u128(self.0)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u.as_u128())
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.as_uuid()
+            }
+        }
+
+        impl From<u128> for $name {
+            fn from(bits: u128) -> Self {
+                Self(bits)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            /// The hyphenated UUID form.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&self.as_uuid(), f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user (a follower, a followee, an author or a reader): a UUID's 128 bits.
+    UserId
+);
+id_type!(
+    /// A post: a UUID's 128 bits. With UUIDv7 ids, id order is creation order.
+    PostId
+);
 
 /// Who may see a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

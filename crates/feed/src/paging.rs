@@ -7,8 +7,8 @@
 //!
 //! # Untrusted input
 //! Cursors are verified by [`CursorCodec`] (length bound, HMAC tag checked in constant time)
-//! before they are parsed; a cursor that verifies but does not hold two non-negative integers
-//! is rejected with [`FeedError::InvalidCursor`]. Limits are clamped by the [`LimitPolicy`].
+//! before they are parsed; a cursor that verifies but does not hold a score and a post id is
+//! rejected with [`FeedError::InvalidCursor`]. Limits are clamped by the [`LimitPolicy`].
 
 use keel_pagination::keyset::{Direction, Position as KeysetPosition};
 use keel_pagination::{
@@ -32,7 +32,7 @@ pub struct TimelinePage {
 fn spec() -> Result<SortSpec> {
     SortSpec::builder()
         .desc("score", ValueKind::I64)
-        .tiebreaker("post", ValueKind::I64)
+        .tiebreaker("post", ValueKind::Uuid)
         .map_err(|_| FeedError::InvalidCursor("the timeline sort could not be built"))
 }
 
@@ -41,26 +41,24 @@ fn spec() -> Result<SortSpec> {
 /// # Errors
 /// Never in practice; the sort is fixed.
 pub fn timeline_query(user: UserId) -> Result<QueryKey> {
-    Ok(QueryKey::new("home_timeline", &spec()?).filter("user", &user.0.to_string()))
+    Ok(QueryKey::new("home_timeline", &spec()?).filter("user", &user.to_string()))
 }
 
-#[allow(clippy::cast_possible_wrap)]
 fn encode(codec: &CursorCodec, query: &QueryKey, p: Position) -> Result<String> {
-    let values = vec![
-        SortValue::I64(p.score.raw() as i64),
-        SortValue::I64(p.post.0 as i64),
-    ];
+    // A score is below 2^53, so it always fits an i64.
+    let score = i64::try_from(p.score.raw())
+        .map_err(|_| FeedError::InvalidCursor("the position's score is out of range"))?;
+    let values = vec![SortValue::I64(score), SortValue::Uuid(p.post.as_uuid())];
     codec
         .encode(query, &KeysetPosition::after(values))
         .map_err(|_| FeedError::InvalidCursor("the cursor could not be signed"))
 }
 
-#[allow(clippy::cast_sign_loss)]
 fn decode(position: &KeysetPosition) -> Result<Option<Position>> {
     if position.is_edge() {
         return Ok(None);
     }
-    let [SortValue::I64(score), SortValue::I64(post)] = position.values() else {
+    let [SortValue::I64(score), SortValue::Uuid(post)] = position.values() else {
         return Err(FeedError::InvalidCursor(
             "the cursor does not hold a timeline position",
         ));
@@ -71,7 +69,7 @@ fn decode(position: &KeysetPosition) -> Result<Option<Position>> {
         .ok_or(FeedError::InvalidCursor(
             "the cursor's score is out of range",
         ))?;
-    let post = *post as u64;
+    let post = post.as_u128();
     // Inclusive: everything older than the anchor, the anchor itself too.
     let post = if position.is_inclusive() {
         post.saturating_add(1)

@@ -10,11 +10,14 @@ use keel_feed::{
 /// 2026-01-01T00:00:00Z.
 pub const T0: u64 = 1_767_225_600_000;
 
-pub fn post(id: u64, author: u64, at: u64) -> Post {
+/// Post `id` by `author`, `at` milliseconds after [`T0`] (ids and times share one integer type
+/// so tests can derive one from the other).
+pub fn post(id: u128, author: u128, at: u128) -> Post {
+    let at = u64::try_from(at).unwrap();
     Post {
         id: PostId(id),
         author: UserId(author),
-        score: Score::from_parts(T0 + at, id % 1024).unwrap(),
+        score: Score::from_parts(T0 + at, u64::try_from(id % 1024).unwrap()).unwrap(),
         visibility: Visibility::Public,
     }
 }
@@ -78,7 +81,7 @@ impl Fx {
         self.engine.publish(&p).await.unwrap()
     }
 
-    pub async fn follow(&self, follower: u64, author: u64) {
+    pub async fn follow(&self, follower: u128, author: u128) {
         self.graph.add(UserId(follower), UserId(author));
         self.engine
             .follow(UserId(follower), UserId(author))
@@ -86,7 +89,7 @@ impl Fx {
             .unwrap();
     }
 
-    pub async fn unfollow(&self, follower: u64, author: u64) {
+    pub async fn unfollow(&self, follower: u128, author: u128) {
         self.graph.remove(UserId(follower), UserId(author));
         self.engine
             .unfollow(UserId(follower), UserId(author))
@@ -100,7 +103,7 @@ impl Fx {
     }
 
     /// The first page's post ids.
-    pub async fn page(&self, user: u64, limit: usize) -> Vec<u64> {
+    pub async fn page(&self, user: u128, limit: usize) -> Vec<u128> {
         let page = self
             .engine
             .read(&ReadRequest::first(UserId(user), limit))
@@ -110,7 +113,7 @@ impl Fx {
     }
 
     /// Every post id of the timeline, scrolling in pages of `limit`.
-    pub async fn scroll(&self, user: u64, limit: usize) -> Vec<u64> {
+    pub async fn scroll(&self, user: u128, limit: usize) -> Vec<u128> {
         let mut all = Vec::new();
         let mut req = ReadRequest::first(UserId(user), limit);
         for _ in 0..1_000 {
@@ -125,7 +128,7 @@ impl Fx {
     }
 
     /// The stored entries of `user`'s timeline (None when missing), newest first.
-    pub async fn stored(&self, user: u64) -> Option<Vec<u64>> {
+    pub async fn stored(&self, user: u128) -> Option<Vec<u128>> {
         self.store
             .page(UserId(user), None, 10_000)
             .await

@@ -9,7 +9,8 @@ use keel_feed::{
 
 use crate::common::{T0, for_each_store};
 
-fn entry(post: u64, author: u64, score: u64) -> TimelineEntry {
+fn entry(post: u128, author: u128, score: impl TryInto<u64>) -> TimelineEntry {
+    let score = score.try_into().ok().unwrap();
     TimelineEntry {
         position: Position {
             score: Score::from_raw(score).unwrap(),
@@ -26,7 +27,7 @@ fn opts(cap: usize) -> DeliverOptions {
     }
 }
 
-async fn ids(s: &Arc<dyn TimelineStore>, user: u64) -> Option<Vec<u64>> {
+async fn ids(s: &Arc<dyn TimelineStore>, user: u128) -> Option<Vec<u128>> {
     s.page(UserId(user), None, 10_000)
         .await
         .unwrap()
@@ -127,6 +128,53 @@ async fn equal_scores_page_by_post_id(s: Arc<dyn TimelineStore>) {
         }
     }
     assert_eq!(all, (1..=30).rev().collect::<Vec<_>>());
+}
+
+async fn ids_round_trip_all_128_bits(s: Arc<dyn TimelineStore>) {
+    // UUIDv7-like ids: the high half carries time, the low half random bits. Ids that differ
+    // only above bit 64, only below it, or at the extremes must come back exactly, and equal
+    // scores must order by the whole 128-bit post id.
+    let u = UserId(u128::MAX);
+    s.create(u, T0).await.unwrap();
+    let hi = 1u128 << 127;
+    let posts = [
+        u128::MAX,
+        hi | 1,
+        hi,
+        (1 << 64) | 7,
+        1 << 64,
+        (1 << 64) - 1,
+        0x0190_0d2c_7a3b_7c00_8000_0000_0000_0001,
+        1,
+    ];
+    for p in posts {
+        let d = s.deliver(&[u], entry(p, !p, 777), opts(100)).await.unwrap();
+        assert_eq!(d, Delivery::Delivered(1));
+    }
+    let mut want: Vec<TimelineEntry> = posts.iter().map(|&p| entry(p, !p, 777)).collect();
+    want.sort_by(|a, b| b.cmp(a));
+    let all = s.page(u, None, 100).await.unwrap().unwrap().entries;
+    assert_eq!(all, want);
+    // Keyset paging through equal scores, two at a time.
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let slice = s.page(u, before, 2).await.unwrap().unwrap();
+        paged.extend(slice.entries.iter().copied());
+        match slice.entries.last() {
+            Some(e) if slice.entries.len() == 2 => before = Some(e.position),
+            _ => break,
+        }
+    }
+    assert_eq!(paged, want);
+    s.remove(u, &[entry(hi, !hi, 777)]).await.unwrap();
+    s.tombstone(PostId(u128::MAX)).await.unwrap();
+    assert!(s.is_tombstoned(PostId(u128::MAX)).await.unwrap());
+    assert!(!s.is_tombstoned(PostId(u128::MAX - 1)).await.unwrap());
+    assert_eq!(
+        s.page(u, None, 100).await.unwrap().unwrap().entries.len(),
+        7
+    );
 }
 
 async fn inactive_timelines_are_skipped(s: Arc<dyn TimelineStore>) {
@@ -241,6 +289,7 @@ for_each_store!(
     delivery_is_idempotent_and_ordered,
     capped_and_trimmed_on_insert,
     scores_order_exactly_near_two_pow_53,
+    ids_round_trip_all_128_bits,
     equal_scores_page_by_post_id,
     inactive_timelines_are_skipped,
     tombstones_stop_every_write,

@@ -73,7 +73,7 @@ async fn hybrid_handles_crossing_the_threshold_both_ways(s: Arc<dyn TimelineStor
     assert_eq!(fx.publish(post(12, 1, 3)).await.route, Route::Pushed);
     assert_eq!(fx.stored(2).await, Some(vec![12, 11, 10]));
     assert_eq!(fx.page(2, 10).await, vec![12, 11, 10]);
-    assert_eq!(fx.page(5, 10).await, Vec::<u64>::new());
+    assert_eq!(fx.page(5, 10).await, Vec::<u128>::new());
 }
 
 async fn scrolling_past_the_cap_continues_into_pull(s: Arc<dyn TimelineStore>) {
@@ -83,7 +83,7 @@ async fn scrolling_past_the_cap_continues_into_pull(s: Arc<dyn TimelineStore>) {
             fx.publish(post(100 + i, 1, i)).await;
         }
         assert_eq!(fx.stored(2).await.map(|v| v.len()), Some(5));
-        let want: Vec<u64> = (100..112).rev().collect();
+        let want: Vec<u128> = (100..112).rev().collect();
         assert_eq!(fx.scroll(2, 4).await, want);
         assert_eq!(fx.scroll(2, 5).await, want);
         assert_eq!(fx.scroll(2, 50).await, want);
@@ -101,7 +101,7 @@ async fn cursors_are_stable_while_posts_arrive(s: Arc<dyn TimelineStore>) {
         .read(&ReadRequest::first(UserId(2), 3))
         .await
         .unwrap();
-    let ids: Vec<u64> = first.entries.iter().map(|e| e.post().0).collect();
+    let ids: Vec<u128> = first.entries.iter().map(|e| e.post().0).collect();
     assert_eq!(ids, vec![105, 104, 103]);
     for i in 6..9 {
         fx.publish(post(100 + i, 1, i)).await;
@@ -109,7 +109,7 @@ async fn cursors_are_stable_while_posts_arrive(s: Arc<dyn TimelineStore>) {
     let mut req = ReadRequest::first(UserId(2), 3);
     req.before = first.next;
     let second = fx.engine.read(&req).await.unwrap();
-    let ids: Vec<u64> = second.entries.iter().map(|e| e.post().0).collect();
+    let ids: Vec<u128> = second.entries.iter().map(|e| e.post().0).collect();
     assert_eq!(ids, vec![102, 101, 100]);
     req.before = second.next;
     assert!(fx.engine.read(&req).await.unwrap().entries.is_empty());
@@ -130,7 +130,7 @@ async fn visibility_rules(s: Arc<dyn TimelineStore>) {
         fx.publish(followers_only).await;
         assert_eq!(fx.page(1, 10).await, vec![11, 10], "{strategy:?}");
         assert_eq!(fx.page(2, 10).await, vec![11], "{strategy:?}");
-        assert_eq!(fx.page(9, 10).await, Vec::<u64>::new(), "{strategy:?}");
+        assert_eq!(fx.page(9, 10).await, Vec::<u128>::new(), "{strategy:?}");
         for u in 1..=4 {
             fx.store.evict(UserId(u)).await.unwrap();
         }
@@ -161,12 +161,12 @@ async fn filter_hides_muted_authors_and_keeps_pages_full(s: Arc<dyn TimelineStor
         .read(&ReadRequest::first(UserId(2), 3))
         .await
         .unwrap();
-    let ids: Vec<u64> = page.entries.iter().map(|e| e.post().0).collect();
+    let ids: Vec<u128> = page.entries.iter().map(|e| e.post().0).collect();
     assert_eq!(ids, vec![116, 112, 108]);
     let mut req = ReadRequest::first(UserId(2), 3);
     req.before = page.next;
     let page = engine.read(&req).await.unwrap();
-    let ids: Vec<u64> = page.entries.iter().map(|e| e.post().0).collect();
+    let ids: Vec<u128> = page.entries.iter().map(|e| e.post().0).collect();
     assert_eq!(ids, vec![104, 100]);
     assert_eq!(page.next, None);
 }
@@ -183,7 +183,7 @@ async fn missing_timeline_is_regenerated_on_first_read(s: Arc<dyn TimelineStore>
         .await
         .unwrap();
     assert!(page.regenerating);
-    let ids: Vec<u64> = page.entries.iter().map(|e| e.post().0).collect();
+    let ids: Vec<u128> = page.entries.iter().map(|e| e.post().0).collect();
     assert_eq!(ids, vec![11, 10]);
     assert!(!fx.engine.is_regenerating(UserId(2)));
     assert_eq!(fx.stored(2).await, Some(vec![11, 10]));

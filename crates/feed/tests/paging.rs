@@ -79,3 +79,35 @@ async fn signed_cursors_scroll_past_the_cap_and_reject_tampering() {
         .unwrap_err();
     assert!(matches!(err, FeedError::InvalidCursor(_)), "{err}");
 }
+
+#[tokio::test]
+async fn cursors_carry_whole_uuid_post_ids() {
+    let fx = Fx::new(memory().await.unwrap(), config(Strategy::Push, 100));
+    let reader = 0x0190_0d2c_7a3b_7c00_8000_0000_0000_0002u128;
+    let author = 0x0190_0d2c_7a3b_7c00_8000_0000_0000_0001u128;
+    fx.page(reader, 10).await;
+    fx.follow(reader, author).await;
+    // UUIDv7-like post ids, all in one millisecond with one sequence: only the id orders them.
+    let base = 0x0190_0d2c_7a3b_7c00_9000_0000_0000_0000u128;
+    let ids: Vec<u128> = (0..5).map(|i| base + (i << 10)).collect();
+    for &id in &ids {
+        fx.publish(post(id, author, 5)).await;
+    }
+    let codec = CursorCodec::new(KeyRing::new(1, &[3u8; 32]).unwrap());
+    let policy = LimitPolicy::new(2, 50).unwrap();
+    let mut got = Vec::new();
+    let mut req = PageRequest::first();
+    loop {
+        let p = fx
+            .engine
+            .read_page(UserId(reader), &req, &codec, &policy)
+            .await
+            .unwrap();
+        got.extend(p.page.items.iter().map(|e| e.post().0));
+        match p.page.next_cursor {
+            Some(c) => req = PageRequest::first().after(c),
+            None => break,
+        }
+    }
+    assert_eq!(got, ids.iter().rev().copied().collect::<Vec<_>>());
+}

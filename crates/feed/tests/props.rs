@@ -35,7 +35,7 @@ proptest! {
         let lists: Vec<Vec<TimelineEntry>> = lists
             .iter()
             .map(|l| l.iter().rev().map(|&p| TimelineEntry {
-                position: Position { score: Score::from_raw(p / 3).unwrap(), post: PostId(p) },
+                position: Position { score: Score::from_raw(p / 3).unwrap(), post: PostId(u128::from(p)) },
                 author: UserId(0),
             }).collect())
             .collect();
@@ -60,15 +60,15 @@ fn out_of_range_scores_are_errors() {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Publish { author: u64, private: bool },
-    Follow(u64, u64),
-    Unfollow(u64, u64),
+    Publish { author: u128, private: bool },
+    Follow(u128, u128),
+    Unfollow(u128, u128),
     Delete(usize),
-    Read(u64),
+    Read(u128),
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let u = 1u64..=5;
+    let u = 1u128..=5;
     prop_oneof![
         4 => (u.clone(), prop::bool::weighted(0.1)).prop_map(|(author, private)| Op::Publish { author, private }),
         2 => (u.clone(), u.clone()).prop_map(|(a, b)| Op::Follow(a, b)),
@@ -79,7 +79,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// What a timeline must show: visible posts of current followees and of the reader.
-fn expected(fx: &Fx, live: &[keel_feed::Post], reader: u64) -> Vec<u64> {
+fn expected(fx: &Fx, live: &[keel_feed::Post], reader: u128) -> Vec<u128> {
     let mut v: Vec<&keel_feed::Post> = live
         .iter()
         .filter(|p| {
@@ -92,7 +92,7 @@ fn expected(fx: &Fx, live: &[keel_feed::Post], reader: u64) -> Vec<u64> {
     v.iter().map(|p| p.id.0).collect()
 }
 
-fn fx_follows(fx: &Fx, reader: u64, author: u64) -> bool {
+fn fx_follows(fx: &Fx, reader: u128, author: u128) -> bool {
     fx.graph.follows(UserId(reader), UserId(author))
 }
 
@@ -115,7 +115,7 @@ where
             fx.clock.advance(1);
             match *op {
                 Op::Publish { author, private } => {
-                    let mut p = post(1_000 + i as u64, author, i as u64);
+                    let mut p = post(1_000 + i as u128, author, i as u128);
                     if private {
                         p.visibility = keel_feed::Visibility::Private;
                     }

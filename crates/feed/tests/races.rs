@@ -133,7 +133,7 @@ struct World {
     store: Arc<dyn TimelineStore>,
 }
 
-async fn world(store: Arc<dyn TimelineStore>, followers: u64) -> World {
+async fn world(store: Arc<dyn TimelineStore>, followers: u128) -> World {
     let graph = Arc::new(HookedGraph::default());
     let posts = Arc::new(HookedPosts::default());
     let engine = Arc::new(
@@ -156,7 +156,7 @@ async fn world(store: Arc<dyn TimelineStore>, followers: u64) -> World {
     }
 }
 
-async fn holds(store: &Arc<dyn TimelineStore>, user: u64, post: u64) -> bool {
+async fn holds(store: &Arc<dyn TimelineStore>, user: u128, post: u128) -> bool {
     store
         .page(UserId(user), None, 1_000)
         .await
@@ -194,7 +194,7 @@ async fn unfollow_during_fanout_leaves_nothing_behind(s: Arc<dyn TimelineStore>)
         w.graph
             .versioned
             .store(versioned, std::sync::atomic::Ordering::SeqCst);
-        let id = 10 + round as u64;
+        let id = 10 + round as u128;
         let p = post(id, 1, 1);
         w.posts.inner.insert(p);
         let (engine, graph) = (w.engine.clone(), w.graph.clone());

@@ -38,7 +38,7 @@ async fn ranked_reads_reorder_a_window() {
         .read_ranked(UserId(2), 6, 3, &Gravity::default(), &points)
         .await
         .unwrap();
-    let ids: Vec<u64> = top.iter().map(|e| e.post().0).collect();
+    let ids: Vec<u128> = top.iter().map(|e| e.post().0).collect();
     assert_eq!(ids, vec![101, 105, 104]);
     let chrono = fx
         .engine
@@ -58,17 +58,17 @@ async fn leaderboard_keeps_the_hottest(board: Arc<dyn Leaderboard>) {
     board.record(&a, 100.0).await.unwrap();
     board.record(&b, 9.0).await.unwrap();
     board.record(&c, 5.0).await.unwrap();
-    let top: Vec<u64> = board.top(10).await.unwrap().iter().map(|t| t.0.0).collect();
+    let top: Vec<u128> = board.top(10).await.unwrap().iter().map(|t| t.0.0).collect();
     // 10x the points are worth 12.5 hours: a (100) beats b (9, 12.5 h newer); c drops off.
     assert_eq!(top, vec![1, 2]);
     let scores = board.top(1).await.unwrap();
     assert!((scores[0].1 - hot_score(&a, 100.0)).abs() < 1e-9);
     // c climbs to the top and pushes b out (exactly `capacity` kept); removal leaves one.
     board.record(&c, 10_000.0).await.unwrap();
-    let top: Vec<u64> = board.top(10).await.unwrap().iter().map(|t| t.0.0).collect();
+    let top: Vec<u128> = board.top(10).await.unwrap().iter().map(|t| t.0.0).collect();
     assert_eq!(top, vec![3, 1]);
     board.remove(PostId(1)).await.unwrap();
-    let top: Vec<u64> = board.top(10).await.unwrap().iter().map(|t| t.0.0).collect();
+    let top: Vec<u128> = board.top(10).await.unwrap().iter().map(|t| t.0.0).collect();
     assert_eq!(top, vec![3]);
 }
 

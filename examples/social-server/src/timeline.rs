@@ -1,46 +1,16 @@
 //! The home timeline: keel-feed's engine (hybrid delivery) over the server's follow graph and
 //! post source, fed by the event consumers.
 //!
-//! keel-feed identifies users and posts by `u64`; keel-storage by UUIDv7. [`IdMap`] interns each
-//! UUID to a dense `u64` for the engine and maps back when a page is read.
+//! keel-feed ids are 128 bits: a storage UUID is passed as is, so ids mean the same thing in
+//! every instance and after a restart.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use dashmap::DashMap;
 use keel_feed::{
     FeedEngine, MemoryGraph, MemoryPosts, ReadRequest, Score, Strategy, TimelineStore,
 };
 use keel_pagination::keyset::{Direction, Seek};
 use keel_storage::{Post, PostId, StorageError, Store, UserId, Visibility};
-use uuid::Uuid;
-
-/// Two-way interning of UUIDs to the `u64` ids keel-feed uses.
-#[derive(Debug, Default)]
-pub struct IdMap {
-    to_u64: DashMap<Uuid, u64>,
-    to_uuid: DashMap<u64, Uuid>,
-    next: AtomicU64,
-}
-
-impl IdMap {
-    /// The `u64` of `id`, minted on first sight.
-    pub fn intern(&self, id: Uuid) -> u64 {
-        if let Some(n) = self.to_u64.get(&id) {
-            return *n;
-        }
-        *self.to_u64.entry(id).or_insert_with(|| {
-            let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-            self.to_uuid.insert(n, id);
-            n
-        })
-    }
-
-    /// The UUID behind `n`, if it was interned.
-    pub fn uuid(&self, n: u64) -> Option<Uuid> {
-        self.to_uuid.get(&n).map(|u| *u)
-    }
-}
 
 /// The feed engine with its in-process graph and post source.
 #[derive(Debug)]
@@ -48,7 +18,6 @@ pub struct Timelines {
     engine: FeedEngine,
     graph: Arc<MemoryGraph>,
     posts: Arc<MemoryPosts>,
-    ids: IdMap,
 }
 
 /// One page of a home timeline: post ids newest first, and where the next page starts.
@@ -56,8 +25,8 @@ pub struct Timelines {
 pub struct TimelinePage {
     /// The posts, newest first.
     pub posts: Vec<PostId>,
-    /// The next page's start (score, engine post id); `None` at the end.
-    pub next: Option<(u64, u64)>,
+    /// The next page's start (score, post id); `None` at the end.
+    pub next: Option<(u64, PostId)>,
 }
 
 fn feed_visibility(v: Visibility) -> keel_feed::Visibility {
@@ -83,12 +52,11 @@ impl Timelines {
             engine,
             graph,
             posts,
-            ids: IdMap::default(),
         })
     }
 
     fn user(&self, id: UserId) -> keel_feed::UserId {
-        keel_feed::UserId(self.ids.intern(id.0))
+        keel_feed::UserId::from(id.0)
     }
 
     /// A new user sees their own posts: they follow themselves in the engine's graph.
@@ -112,7 +80,7 @@ impl Timelines {
         let ms = u64::try_from(post.created_at.as_millis()).unwrap_or(0);
         let seq = u64::from(post.id.0.as_u128() as u16 & 0x3ff);
         Ok(keel_feed::Post {
-            id: keel_feed::PostId(self.ids.intern(post.id.0)),
+            id: keel_feed::PostId::from(post.id.0),
             author: self.user(post.author),
             score: Score::from_parts(ms, seq)?,
             visibility: feed_visibility(post.visibility),
@@ -177,10 +145,7 @@ impl Timelines {
     /// # Errors
     /// An engine error.
     pub async fn post_deleted(&self, post: PostId) -> keel_feed::Result<()> {
-        if let Some(p) = self
-            .posts
-            .remove(keel_feed::PostId(self.ids.intern(post.0)))
-        {
+        if let Some(p) = self.posts.remove(keel_feed::PostId::from(post.0)) {
             self.engine.delete(&p).await?;
         }
         Ok(())
@@ -215,13 +180,13 @@ impl Timelines {
     pub async fn read(
         &self,
         user: UserId,
-        before: Option<(u64, u64)>,
+        before: Option<(u64, PostId)>,
         limit: usize,
     ) -> keel_feed::Result<TimelinePage> {
         let before = match before {
             Some((score, post)) => Some(keel_feed::Position {
                 score: Score::from_raw(score)?,
-                post: keel_feed::PostId(post),
+                post: keel_feed::PostId::from(post.0),
             }),
             None => None,
         };
@@ -236,27 +201,11 @@ impl Timelines {
         let posts = page
             .entries
             .iter()
-            .filter_map(|e| self.ids.uuid(e.post().0).map(PostId))
+            .map(|e| PostId(e.post().as_uuid()))
             .collect();
         Ok(TimelinePage {
             posts,
-            next: page.next.map(|p| (p.score.raw(), p.post.0)),
+            next: page.next.map(|p| (p.score.raw(), PostId(p.post.as_uuid()))),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interning_is_stable_and_reversible() {
-        let ids = IdMap::default();
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
-        let (x, y) = (ids.intern(a), ids.intern(b));
-        assert_ne!(x, y);
-        assert_eq!(ids.intern(a), x);
-        assert_eq!(ids.uuid(x), Some(a));
-        assert_eq!(ids.uuid(999), None);
     }
 }

@@ -144,7 +144,11 @@ impl MemoryStore {
     fn shard(&self, user: UserId) -> Option<&Shard> {
         // Fibonacci hashing, independent of the maps' own hasher, so keys of one shard do not
         // share the bits the map uses to place them.
-        let h = user.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHARD_BITS);
+        // The two halves are folded first: a UUIDv7 keeps its time in the high half and its
+        // random bits in the low half.
+        #[allow(clippy::cast_possible_truncation)]
+        let folded = (user.0 ^ (user.0 >> 64)) as u64;
+        let h = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHARD_BITS);
         #[allow(clippy::cast_possible_truncation)]
         self.shards.get(h as usize)
     }

@@ -1,12 +1,18 @@
 //! Timelines in Redis: one sorted set per user, capped and trimmed on insert.
 //!
 //! # Keys
-//! - `{prefix}tl:{user}`: the timeline. Members are `{post:016x}{author:016x}` (so equal
-//!   scores order by post id, as in memory); scores are [`Score`]s, exact because below 2^53.
+//! - `{prefix}tl:{user:032x}`: the timeline (the user id as 32 hex digits). Members are 32
+//!   bytes, the post id then the author id, each 16 bytes big-endian: Redis orders equal
+//!   scores by member bytes, so equal scores order by post id, as in memory, and both 128-bit
+//!   ids round-trip exactly. Scores are [`Score`]s, exact because below 2^53.
 //!   One sentinel member `~` with score `-(last active ms * 2 + partial) - 1` marks the
 //!   timeline as built and records its owner's activity and whether it is partial; it always
 //!   sorts first and is never returned.
-//! - `{prefix}tomb:{post}`: a tombstone, with a time to live (default 7 days).
+//! - `{prefix}tomb:{post:032x}`: a tombstone, with a time to live (default 7 days).
+//!
+//! Timelines written by keel-feed before ids became 128 bits (members of 32 hex digits) are
+//! not readable by this version ([`FeedError::Corrupt`]): evict them (delete the keys, or use a
+//! new prefix) and they are regenerated on their owners' next read.
 //!
 //! Fan-out writes run as one Lua script per chunk of followers (existence, activity and
 //! tombstone checks, `ZADD`, trim), so a chunk is atomic with respect to a delete. Keys of one
@@ -86,8 +92,16 @@ local added = {}
 for i = 2, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 0 then
     local sc, m = tonumber(ARGV[2 * i - 2]), ARGV[2 * i - 1]
-    if partial == 0 or sc > oldest_s or (sc == oldest_s and m > oldest_m) then
-      if redis.call('ZADD', k, sc, m) == 1 then added[#added + 1] = m end
+    if partial == 0 or sc >= oldest_s then
+      if redis.call('ZADD', k, sc, m) == 1 then
+        -- Members are binary: let Redis order equal scores (Lua compares by locale).
+        if partial == 1 and sc == oldest_s
+          and redis.call('ZRANK', k, m) < redis.call('ZRANK', k, oldest_m) then
+          redis.call('ZREM', k, m)
+        else
+          added[#added + 1] = m
+        end
+      end
     end
   end
 end
@@ -141,19 +155,34 @@ fn store_err(e: &redis::RedisError) -> FeedError {
     FeedError::Store(e.to_string())
 }
 
-fn member(e: &TimelineEntry) -> String {
-    format!("{:016x}{:016x}", e.post().0, e.author.0)
+/// Bytes of a timeline member: the post id, then the author id, each big-endian.
+pub const MEMBER_LEN: usize = 32;
+
+/// The sorted-set member of `e`: see the [module docs](self).
+pub fn member(e: &TimelineEntry) -> [u8; MEMBER_LEN] {
+    member_of(e.post(), e.author)
 }
 
-fn parse_member(m: &str, score: f64) -> Result<TimelineEntry> {
+fn member_of(post: PostId, author: UserId) -> [u8; MEMBER_LEN] {
+    let mut m = [0u8; MEMBER_LEN];
+    let (p, a) = m.split_at_mut(16);
+    p.copy_from_slice(&post.0.to_be_bytes());
+    a.copy_from_slice(&author.0.to_be_bytes());
+    m
+}
+
+fn parse_member(m: &[u8], score: f64) -> Result<TimelineEntry> {
     let bad = || {
         FeedError::Corrupt(format!(
-            "timeline member {m:?} was not written by keel-feed"
+            "timeline member {:?} was not written by this keel-feed version (expected {MEMBER_LEN} \
+             bytes; timelines of the old 64-bit format must be evicted)",
+            String::from_utf8_lossy(m)
         ))
     };
-    let (post, author) = (m.get(..16).ok_or_else(bad)?, m.get(16..).ok_or_else(bad)?);
-    let post = u64::from_str_radix(post, 16).map_err(|_| bad())?;
-    let author = u64::from_str_radix(author, 16).map_err(|_| bad())?;
+    let (post, author) = m.split_at_checked(16).ok_or_else(bad)?;
+    let post: [u8; 16] = post.try_into().map_err(|_| bad())?;
+    let author: [u8; 16] = author.try_into().map_err(|_| bad())?;
+    let (post, author) = (u128::from_be_bytes(post), u128::from_be_bytes(author));
     Ok(TimelineEntry {
         position: Position {
             score: Score::from_f64(score)?,
@@ -196,11 +225,11 @@ impl RedisStore {
 
     /// The key of `user`'s timeline.
     pub fn timeline_key(&self, user: UserId) -> String {
-        format!("{}tl:{}", self.prefix, user.0)
+        format!("{}tl:{:032x}", self.prefix, user.0)
     }
 
     fn tomb_key(&self, post: PostId) -> String {
-        format!("{}tomb:{}", self.prefix, post.0)
+        format!("{}tomb:{:032x}", self.prefix, post.0)
     }
 
     async fn set_state(&self, user: UserId, mode: &str, now_ms: u64) -> Result<()> {
@@ -244,7 +273,7 @@ impl TimelineStore for RedisStore {
             inv.key(self.timeline_key(u));
         }
         inv.arg(entry.position.score.raw())
-            .arg(member(&entry))
+            .arg(member(&entry).as_slice())
             .arg(opts.cap)
             .arg(opts.active_since_ms);
         let mut conn = self.conn.clone();
@@ -267,7 +296,7 @@ impl TimelineStore for RedisStore {
         inv.arg(cap);
         for e in entries {
             inv.key(self.tomb_key(e.post()));
-            inv.arg(e.position.score.raw()).arg(member(e));
+            inv.arg(e.position.score.raw()).arg(member(e).as_slice());
         }
         let mut conn = self.conn.clone();
         let n: i64 = inv
@@ -281,7 +310,7 @@ impl TimelineStore for RedisStore {
         if entries.is_empty() {
             return Ok(());
         }
-        let members: Vec<String> = entries.iter().map(member).collect();
+        let members: Vec<Vec<u8>> = entries.iter().map(|e| member(e).to_vec()).collect();
         let mut conn = self.conn.clone();
         let _: i64 = conn
             .zrem(self.timeline_key(user), members)
@@ -297,7 +326,7 @@ impl TimelineStore for RedisStore {
         let m = member(&entry);
         let mut pipe = redis::pipe();
         for &u in users {
-            pipe.zrem(self.timeline_key(u), &m).ignore();
+            pipe.zrem(self.timeline_key(u), m.as_slice()).ignore();
         }
         let mut conn = self.conn.clone();
         let () = pipe
@@ -323,7 +352,7 @@ impl TimelineStore for RedisStore {
         let batch = limit + 8;
         let mut last_active_ms;
         loop {
-            let (sentinel, raw): (Option<f64>, Vec<(String, f64)>) = redis::pipe()
+            let (sentinel, raw): (Option<f64>, Vec<(Vec<u8>, f64)>) = redis::pipe()
                 .zscore(&key, SENTINEL)
                 .zrevrangebyscore_limit_withscores(&key, &max, 0, offset as isize, batch as isize)
                 .query_async(&mut conn)
@@ -393,7 +422,8 @@ impl TimelineStore for RedisStore {
     }
 }
 
-/// A global top-N of posts in one Redis sorted set, `{prefix}leaderboard` (feature `redis`).
+/// A global top-N of posts in one Redis sorted set, `{prefix}leaderboard` (feature `redis`):
+/// members are post ids as 32 hex digits, scores are hot scores.
 #[derive(Clone)]
 pub struct RedisLeaderboard {
     conn: ConnectionManager,
@@ -408,6 +438,12 @@ impl std::fmt::Debug for RedisLeaderboard {
             .field("capacity", &self.capacity)
             .finish_non_exhaustive()
     }
+}
+
+/// A leaderboard member: the post id as 32 hex digits (fixed width, so equal scores order by
+/// post id as in memory).
+fn board_member(post: PostId) -> String {
+    format!("{:032x}", post.0)
 }
 
 impl RedisLeaderboard {
@@ -427,7 +463,11 @@ impl crate::rank::Leaderboard for RedisLeaderboard {
         let mut conn = self.conn.clone();
         let cap = isize::try_from(self.capacity).unwrap_or(isize::MAX);
         let () = redis::pipe()
-            .zadd(&self.key, post.id.0, crate::rank::hot_score(post, points))
+            .zadd(
+                &self.key,
+                board_member(post.id),
+                crate::rank::hot_score(post, points),
+            )
             .ignore()
             .zremrangebyrank(&self.key, 0, -(cap + 1))
             .ignore()
@@ -440,7 +480,7 @@ impl crate::rank::Leaderboard for RedisLeaderboard {
     async fn remove(&self, post: PostId) -> Result<()> {
         let mut conn = self.conn.clone();
         let _: i64 = conn
-            .zrem(&self.key, post.0)
+            .zrem(&self.key, board_member(post))
             .await
             .map_err(|e| store_err(&e))?;
         Ok(())
@@ -453,10 +493,16 @@ impl crate::rank::Leaderboard for RedisLeaderboard {
         }
         let mut conn = self.conn.clone();
         let stop = isize::try_from(n).unwrap_or(isize::MAX) - 1;
-        let raw: Vec<(u64, f64)> = conn
+        let raw: Vec<(String, f64)> = conn
             .zrevrange_withscores(&self.key, 0, stop)
             .await
             .map_err(|e| store_err(&e))?;
-        Ok(raw.into_iter().map(|(id, s)| (PostId(id), s)).collect())
+        raw.into_iter()
+            .map(|(m, s)| {
+                u128::from_str_radix(&m, 16)
+                    .map(|id| (PostId(id), s))
+                    .map_err(|_| FeedError::Corrupt(format!("leaderboard member {m:?}")))
+            })
+            .collect()
     }
 }

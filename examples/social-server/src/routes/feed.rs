@@ -20,18 +20,18 @@ use crate::state::AppState;
 fn feed_query(user: uuid::Uuid) -> ApiResult<(SortSpec, QueryKey)> {
     let spec = SortSpec::builder()
         .desc("score", ValueKind::I64)
-        .tiebreaker("post", ValueKind::I64)
+        .tiebreaker("post", ValueKind::Uuid)
         .map_err(ApiError::internal)?;
     let query = QueryKey::new("feed", &spec).filter("user", &user.to_string());
     Ok((spec, query))
 }
 
-fn feed_position(p: &Position) -> ApiResult<Option<(u64, u64)>> {
+fn feed_position(p: &Position) -> ApiResult<Option<(u64, PostId)>> {
     match p.values() {
         [] => Ok(None),
-        [SortValue::I64(score), SortValue::I64(post)] => Ok(Some((
+        [SortValue::I64(score), SortValue::Uuid(post)] => Ok(Some((
             u64::try_from(*score).map_err(|_| ApiError::bad_request("bad feed cursor"))?,
-            u64::try_from(*post).map_err(|_| ApiError::bad_request("bad feed cursor"))?,
+            PostId(*post),
         ))),
         _ => Err(ApiError::bad_request("bad feed cursor")),
     }
@@ -67,7 +67,7 @@ pub async fn feed(
         Some((score, post)) => {
             let values = vec![
                 SortValue::I64(i64::try_from(score).map_err(ApiError::internal)?),
-                SortValue::I64(i64::try_from(post).map_err(ApiError::internal)?),
+                SortValue::Uuid(post.0),
             ];
             Some(s.codec.encode(&query, &Position::after(values))?)
         }
