@@ -102,7 +102,7 @@ pub use id::{CommentId, IdGenerator, PostId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
     Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment, NewPost, NewUser, Post,
-    PostPatch, PostType, User, UserPatch, Visibility,
+    PostOrder, PostPatch, PostQuery, PostType, User, UserPatch, Visibility,
 };
 pub use page::{List, Seek, Window};
 #[cfg(feature = "postgres")]
