@@ -96,7 +96,7 @@ pub mod text;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use error::{Entity, Result, StorageError};
+pub use error::{Entity, Result, StorageError, Violation};
 pub use event::{Event, OutboxRecord};
 pub use id::{CommentId, IdGenerator, PostId, UserId};
 pub use memory::MemoryStore;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::views::{PostTypeDto, PostView, VisibilityDto};
-use super::{Field, check, load_user, visible_post};
+use super::{Field, load_user, valid, visible_post};
 use crate::auth::{AuthUser, MaybeUser};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
@@ -88,9 +88,7 @@ pub async fn create_post(
         kind: r.post_type.map_or(PostType::Text, Into::into),
         visibility: r.visibility.map_or(Visibility::Public, Into::into),
     };
-    if let Some(e) = check(Field::Storage(validate::new_post(&new))) {
-        return Err(ApiError::validation(vec![e]));
-    }
+    valid(Field::Storage(validate::new_post(&new)))?;
     let post = s.store.create_post(new).await?;
     Ok(created(PostView::from(&post)))
 }
@@ -117,9 +115,7 @@ async fn edit(
     if post.author != me.user {
         return Err(ApiError::forbidden("only the author may edit this post"));
     }
-    if let Some(e) = check(Field::Storage(validate::post_patch(&patch))) {
-        return Err(ApiError::validation(vec![e]));
-    }
+    valid(Field::Storage(validate::post_patch(&patch)))?;
     let post = s.store.update_post(id, patch).await?;
     s.posts_cache.invalidate(&id.0.to_string()).await;
     Ok(Json(PostView::from(&post)))
