@@ -31,6 +31,34 @@ impl fmt::Display for Entity {
     }
 }
 
+/// One broken validation rule: the field and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Violation {
+    /// The field at fault (`username`, `content`...).
+    pub field: &'static str,
+    /// The rule it breaks, for example "3 to 30 characters".
+    pub rule: String,
+}
+
+impl Violation {
+    /// A violation of `rule` by `field`.
+    pub fn new(field: &'static str, rule: impl Into<String>) -> Self {
+        Self {
+            field,
+            rule: rule.into(),
+        }
+    }
+
+    /// `invalid a: rule; invalid b: rule`.
+    fn describe(violations: &[Violation]) -> String {
+        let parts: Vec<String> = violations
+            .iter()
+            .map(|v| format!("invalid {}: {}", v.field, v.rule))
+            .collect();
+        parts.join("; ")
+    }
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -51,13 +79,17 @@ pub enum StorageError {
         /// The value that collided.
         value: String,
     },
-    /// The input breaks a validation rule; nothing was written.
-    #[error("invalid {field}: {rule}; fix the input and retry")]
+    /// The input breaks validation rules; nothing was written. Every broken rule is in
+    /// `violations`; `field` and `rule` repeat the first.
+    #[error("{}; fix the input and retry", Violation::describe(violations))]
     InvalidInput {
-        /// The field at fault (`username`, `content`, `followee`...).
+        /// The first field at fault (`username`, `content`, `followee`...).
         field: &'static str,
         /// The rule it breaks, for example "at most 30 characters".
         rule: String,
+        /// Every field at fault with the rule it breaks, in the input's field order (the
+        /// first is `field` and `rule`); one entry per field.
+        violations: Vec<Violation>,
     },
     /// The backend could not be reached or gave up (connection lost, pool exhausted, timeout,
     /// serialization failure). Nothing was committed; the operation is safe to retry.
@@ -83,11 +115,33 @@ impl StorageError {
         }
     }
 
-    /// A [`StorageError::InvalidInput`].
+    /// A [`StorageError::InvalidInput`] with one violation.
     pub fn invalid(field: &'static str, rule: impl Into<String>) -> Self {
+        let rule = rule.into();
         Self::InvalidInput {
             field,
-            rule: rule.into(),
+            rule: rule.clone(),
+            violations: vec![Violation { field, rule }],
+        }
+    }
+
+    /// A [`StorageError::InvalidInput`] with every violation in `violations`, or `None` when
+    /// there is none.
+    pub fn invalid_all(violations: Vec<Violation>) -> Option<Self> {
+        let first = violations.first()?.clone();
+        Some(Self::InvalidInput {
+            field: first.field,
+            rule: first.rule,
+            violations,
+        })
+    }
+
+    /// The broken validation rules of an [`StorageError::InvalidInput`] (empty for any other
+    /// error).
+    pub fn violations(&self) -> &[Violation] {
+        match self {
+            Self::InvalidInput { violations, .. } => violations,
+            _ => &[],
         }
     }
 
@@ -125,6 +179,21 @@ mod tests {
         };
         assert!(e.is_retriable());
         assert!(e.to_string().contains("retry later"));
+        let e = StorageError::invalid_all(vec![
+            Violation::new("username", "3 to 30 characters"),
+            Violation::new("email", "an address"),
+        ])
+        .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "invalid username: 3 to 30 characters; invalid email: an address; fix the input and retry"
+        );
+        assert_eq!(e.violations().len(), 2);
+        assert!(StorageError::invalid_all(Vec::new()).is_none());
+        assert_eq!(
+            StorageError::invalid("content", "must not be empty").to_string(),
+            "invalid content: must not be empty; fix the input and retry"
+        );
         assert_eq!(
             StorageError::not_found(Entity::Post, "x").to_string(),
             "post x not found: check the id, or create it first"

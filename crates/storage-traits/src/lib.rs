@@ -96,13 +96,13 @@ pub mod text;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use error::{Entity, Result, StorageError};
+pub use error::{Entity, Result, StorageError, Violation};
 pub use event::{Event, OutboxRecord};
 pub use id::{CommentId, IdGenerator, PostId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
     Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment, NewPost, NewUser, Post,
-    PostPatch, PostType, User, UserPatch, Visibility,
+    PostOrder, PostPatch, PostQuery, PostType, User, UserPatch, Visibility,
 };
 pub use page::{List, Seek, Window};
 #[cfg(feature = "postgres")]

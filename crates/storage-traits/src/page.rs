@@ -45,6 +45,10 @@ pub const MAX_SEARCH_HITS: usize = 1000;
 pub enum List {
     /// An author's posts, newest first: `created_at` desc, `id` desc.
     PostsByAuthor,
+    /// Filtered posts ([`PostQuery`](crate::PostQuery)), newest first: `created_at` desc, `id` desc.
+    Posts,
+    /// Filtered posts ([`PostQuery`](crate::PostQuery)), oldest first: `created_at` asc, `id` asc.
+    PostsOldestFirst,
     /// A user's followers, most recent first: `created_at` desc, `follower_id` desc.
     Followers,
     /// Whom a user follows, most recent first: `created_at` desc, `followee_id` desc.
@@ -64,6 +68,8 @@ impl List {
     pub fn resource(self) -> &'static str {
         match self {
             List::PostsByAuthor => "posts_by_author",
+            List::Posts => "posts",
+            List::PostsOldestFirst => "posts_oldest_first",
             List::Followers => "followers",
             List::Following => "following",
             List::Comments => "comments",
@@ -82,10 +88,12 @@ impl List {
         use ValueKind::{F64, I64, Text, Uuid};
         let b = SortSpec::builder();
         match self {
-            List::PostsByAuthor => b.desc("created_at", I64).tiebreaker("id", Uuid),
+            List::PostsByAuthor | List::Posts => b.desc("created_at", I64).tiebreaker("id", Uuid),
             List::Followers => b.desc("created_at", I64).tiebreaker("follower_id", Uuid),
             List::Following => b.desc("created_at", I64).tiebreaker("followee_id", Uuid),
-            List::Comments => b.asc("created_at", I64).tiebreaker("id", Uuid),
+            List::PostsOldestFirst | List::Comments => {
+                b.asc("created_at", I64).tiebreaker("id", Uuid)
+            }
             List::UsersByPrefix => b.tiebreaker("username_lower", Text),
             List::SearchPosts | List::SearchUsers => b.desc("score", F64).tiebreaker("id", Uuid),
         }
@@ -240,6 +248,8 @@ mod tests {
     fn every_list_has_a_valid_spec() {
         for l in [
             List::PostsByAuthor,
+            List::Posts,
+            List::PostsOldestFirst,
             List::Followers,
             List::Following,
             List::Comments,

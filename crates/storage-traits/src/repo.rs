@@ -19,7 +19,7 @@ use crate::event::OutboxRecord;
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{
     Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Post, PostPatch,
-    User, UserPatch,
+    PostQuery, User, UserPatch,
 };
 use crate::page::{Seek, Window};
 
@@ -57,6 +57,11 @@ pub trait PostRepo: Send + Sync {
     async fn delete_post(&self, id: PostId) -> Result<()>;
     /// An author's posts, newest first (keyset on creation time and id).
     async fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>>;
+    /// Posts matching `query` (optional author, time bounds) that its viewer may see, in its
+    /// order ([`PostQuery::list`] gives the list and sort for cursors). Keyset over
+    /// `(created_at, id)`: served by `posts_time_idx` (every author) or `posts_author_time_idx`
+    /// (one author) in PostgreSQL. A `query.author` that does not exist lists nothing.
+    async fn list_posts(&self, query: &PostQuery, seek: &Seek) -> Result<Window<Post>>;
     /// The posts with these ids, in the order asked; missing ids are skipped, duplicates kept
     /// once. At most 1,000 ids.
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>>;

@@ -1,7 +1,10 @@
 //! Validation rules, checked by every backend before it writes, so bad input gets the same
 //! [`StorageError::InvalidInput`] everywhere.
+//!
+//! A check of a whole input (a sign-up, a patch, a post) reports every field at fault, one
+//! [`Violation`] per field (the first rule it breaks), so a client can fix them all at once.
 
-use crate::error::{Result, StorageError};
+use crate::error::{Result, StorageError, Violation};
 use crate::id::{PostId, UserId};
 use crate::model::{NewComment, NewPost, NewUser, PostPatch, PostType, UserPatch};
 
@@ -23,6 +26,22 @@ pub const MAX_MEDIA: usize = 4;
 pub const MAX_COMMENT_CHARS: usize = 2000;
 /// Longest password hash, in characters.
 pub const MAX_PASSWORD_HASH_CHARS: usize = 1024;
+
+/// Collects the violations of several checks.
+#[derive(Debug, Default)]
+struct Report(Vec<Violation>);
+
+impl Report {
+    fn check(&mut self, r: Result<()>) {
+        if let Err(StorageError::InvalidInput { violations, .. }) = r {
+            self.0.extend(violations);
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        StorageError::invalid_all(self.0).map_or(Ok(()), Err)
+    }
+}
 
 fn max_chars(field: &'static str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
@@ -83,46 +102,55 @@ fn url(field: &'static str, value: &str) -> Result<()> {
     non_blank(field, value, MAX_URL_CHARS)
 }
 
-/// Checks a sign-up.
+/// Checks a sign-up; reports every field at fault.
 pub fn new_user(u: &NewUser) -> Result<()> {
-    username(&u.username)?;
-    email(&u.email)?;
-    non_blank("password_hash", &u.password_hash, MAX_PASSWORD_HASH_CHARS)?;
-    max_chars("display_name", &u.display_name, MAX_DISPLAY_NAME_CHARS)?;
+    let mut r = Report::default();
+    r.check(username(&u.username));
+    r.check(email(&u.email));
+    r.check(non_blank(
+        "password_hash",
+        &u.password_hash,
+        MAX_PASSWORD_HASH_CHARS,
+    ));
+    r.check(max_chars(
+        "display_name",
+        &u.display_name,
+        MAX_DISPLAY_NAME_CHARS,
+    ));
     if let Some(bio) = &u.bio {
-        max_chars("bio", bio, MAX_BIO_CHARS)?;
+        r.check(max_chars("bio", bio, MAX_BIO_CHARS));
     }
     if let Some(a) = &u.avatar_url {
-        url("avatar_url", a)?;
+        r.check(url("avatar_url", a));
     }
-    Ok(())
+    r.finish()
 }
 
-/// Checks a user patch.
+/// Checks a user patch; reports every field at fault.
 pub fn user_patch(p: &UserPatch) -> Result<()> {
+    let mut r = Report::default();
     if let Some(v) = &p.username {
-        username(v)?;
+        r.check(username(v));
     }
     if let Some(v) = &p.email {
-        email(v)?;
+        r.check(email(v));
     }
     if let Some(v) = &p.password_hash {
-        non_blank("password_hash", v, MAX_PASSWORD_HASH_CHARS)?;
+        r.check(non_blank("password_hash", v, MAX_PASSWORD_HASH_CHARS));
     }
     if let Some(v) = &p.display_name {
-        max_chars("display_name", v, MAX_DISPLAY_NAME_CHARS)?;
+        r.check(max_chars("display_name", v, MAX_DISPLAY_NAME_CHARS));
     }
     if let Some(Some(v)) = &p.bio {
-        max_chars("bio", v, MAX_BIO_CHARS)?;
+        r.check(max_chars("bio", v, MAX_BIO_CHARS));
     }
     if let Some(Some(v)) = &p.avatar_url {
-        url("avatar_url", v)?;
+        r.check(url("avatar_url", v));
     }
-    Ok(())
+    r.finish()
 }
 
-fn post_body(content: &str, media: &[String], kind: PostType) -> Result<()> {
-    non_blank("content", content, MAX_POST_CHARS)?;
+fn media(media: &[String], kind: PostType) -> Result<()> {
     if media.len() > MAX_MEDIA {
         return Err(StorageError::invalid(
             "media",
@@ -141,6 +169,13 @@ fn post_body(content: &str, media: &[String], kind: PostType) -> Result<()> {
     Ok(())
 }
 
+fn post_body(content: &str, media_urls: &[String], kind: PostType) -> Result<()> {
+    let mut r = Report::default();
+    r.check(non_blank("content", content, MAX_POST_CHARS));
+    r.check(media(media_urls, kind));
+    r.finish()
+}
+
 /// Checks a new post.
 pub fn new_post(p: &NewPost) -> Result<()> {
     post_body(&p.content, &p.media, p.kind)
@@ -151,12 +186,17 @@ pub fn patched_post(content: &str, media: &[String], kind: PostType) -> Result<(
     post_body(content, media, kind)
 }
 
-/// Checks that a patch is internally valid before it is merged.
+/// Checks that a patch is internally valid before it is merged; reports every field at fault
+/// (media against the patch's kind when both are given).
 pub fn post_patch(p: &PostPatch) -> Result<()> {
+    let mut r = Report::default();
     if let Some(c) = &p.content {
-        non_blank("content", c, MAX_POST_CHARS)?;
+        r.check(non_blank("content", c, MAX_POST_CHARS));
     }
-    Ok(())
+    if let Some(m) = &p.media {
+        r.check(media(m, p.kind.unwrap_or(PostType::Text)));
+    }
+    r.finish()
 }
 
 /// Checks a new comment.
@@ -211,6 +251,38 @@ mod tests {
             Err(StorageError::InvalidInput { field, .. }) => field,
             other => panic!("expected invalid input, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let mut u = NewUser::new("a b", "nope", "hash");
+        u.bio = Some("x".repeat(MAX_BIO_CHARS + 1));
+        let e = new_user(&u).unwrap_err();
+        let fields: Vec<&str> = e.violations().iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["username", "email", "bio"]);
+        assert!(matches!(
+            e,
+            StorageError::InvalidInput {
+                field: "username",
+                ..
+            }
+        ));
+        let mut p = NewPost::text(UserId::from(uuid::Uuid::nil()), " ");
+        p.kind = PostType::Video;
+        let fields: Vec<&str> = new_post(&p)
+            .unwrap_err()
+            .violations()
+            .iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(fields, ["content", "media"]);
+        let patch = UserPatch {
+            email: Some("x".into()),
+            display_name: Some("d".repeat(MAX_DISPLAY_NAME_CHARS + 1)),
+            ..UserPatch::default()
+        };
+        assert_eq!(user_patch(&patch).unwrap_err().violations().len(), 2);
+        assert!(new_user(&NewUser::new("ada", "a@b.c", "h")).is_ok());
     }
 
     #[test]

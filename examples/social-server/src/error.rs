@@ -25,6 +25,15 @@ pub struct FieldError {
     pub rule: String,
 }
 
+impl From<&keel_storage::Violation> for FieldError {
+    fn from(v: &keel_storage::Violation) -> Self {
+        Self {
+            field: v.field.to_owned(),
+            rule: v.rule.clone(),
+        }
+    }
+}
+
 /// The body of every error response.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -188,10 +197,9 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict { field, .. } => {
                 Self::conflict(field, format!("{field} is already taken; choose another"))
             }
-            StorageError::InvalidInput { field, rule } => Self::validation(vec![FieldError {
-                field: field.to_owned(),
-                rule,
-            }]),
+            StorageError::InvalidInput { violations, .. } => {
+                Self::validation(violations.iter().map(FieldError::from).collect())
+            }
             StorageError::Unavailable { reason } => {
                 tracing::warn!(%reason, "storage unavailable");
                 Self::unavailable("storage unavailable; retry later")
@@ -289,6 +297,16 @@ mod tests {
         let e = ApiError::from(StorageError::invalid("content", "1 to 5000 characters"));
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(e.body().error.fields[0].rule, "1 to 5000 characters");
+        let e = ApiError::from(
+            StorageError::invalid_all(vec![
+                keel_storage::Violation::new("content", "must not be empty"),
+                keel_storage::Violation::new("media", "at most 4 items"),
+            ])
+            .unwrap(),
+        );
+        let body = e.body();
+        let fields: Vec<&str> = body.error.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["content", "media"]);
         let e = ApiError::from(StorageError::not_found(Entity::Post, "x"));
         assert_eq!(e.status(), StatusCode::NOT_FOUND);
         let e = ApiError::from(StorageError::Unavailable {

@@ -25,7 +25,7 @@ use crate::event::OutboxRecord;
 use crate::id::{CommentId, IdGenerator, PostId, UserId};
 use crate::model::{
     Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Post, PostPatch,
-    User, UserPatch,
+    PostQuery, User, UserPatch,
 };
 use crate::page::{Seek, Window};
 use crate::repo::{
@@ -136,6 +136,9 @@ impl PostRepo for MemoryStore {
     }
     async fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>> {
         self.read(|s| s.posts_by_author(author, seek))
+    }
+    async fn list_posts(&self, query: &PostQuery, seek: &Seek) -> Result<Window<Post>> {
+        self.read(|s| s.list_posts(query, seek))
     }
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>> {
         crate::validate::post_ids(ids)?;

@@ -1,14 +1,17 @@
 //! Posts in the memory backend.
 
+use std::ops::Bound;
+
 use super::Tx;
 use super::state::{MAX_ID, MAX_TS, MIN_ID, MIN_TS, State};
 use crate::clock::Timestamp;
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{CommentId, PostId, UserId};
-use crate::model::{NewPost, Post, PostPatch, Visibility, apply_post_patch, post_terms};
+use crate::model::{NewPost, Post, PostPatch, PostQuery, Visibility, apply_post_patch, post_terms};
 use crate::page::{
-    List, MAX_SEARCH_HITS, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys,
+    List, MAX_SEARCH_HITS, Ordered, RangeFn, Seek, SortValue, Window, anchor, check_seek,
+    paginate_keys,
 };
 use crate::repo::SearchHit;
 use crate::text;
@@ -40,6 +43,7 @@ impl State {
         };
         self.posts_by_author
             .insert((post.author, post.created_at, post.id));
+        self.posts_by_time.insert((post.created_at, post.id));
         self.post_index.insert(post.id, post_terms(&post));
         self.posts.insert(post.id, post.clone());
         self.emit(
@@ -80,6 +84,7 @@ impl State {
         };
         self.posts_by_author
             .remove(&(post.author, post.created_at, post.id));
+        self.posts_by_time.remove(&(post.created_at, post.id));
         self.post_index.remove(id);
         let likers: Vec<UserId> = self
             .likes_by_post
@@ -133,6 +138,71 @@ impl State {
         )
     }
 
+    pub(super) fn list_posts(&self, query: &PostQuery, seek: &Seek) -> Result<Window<Post>> {
+        type Key = (Timestamp, PostId);
+        check_seek(seek)?;
+        let list = query.list();
+        let anchor = anchor(seek, |v| match v {
+            [SortValue::I64(at), SortValue::Uuid(id)] => {
+                Some((Timestamp::from_micros(*at), PostId(*id)))
+            }
+            _ => None,
+        })?;
+        let Some((lo, hi)) = query.time_range() else {
+            return paginate_keys(&[], list, seek, time_values, |_| None::<Post>);
+        };
+        // What the viewer may see, filtering the index the query reads (one author's posts or
+        // every post), both as (created_at, post) keys.
+        let visible = |key: &Key| {
+            self.posts.get(&key.1).is_some_and(|p| {
+                query.admits(p, || {
+                    query.viewer.is_some_and(|v| self.is_following(v, p.author))
+                })
+            })
+        };
+        let by_author;
+        let by_time;
+        let range: &RangeFn<'_, Key, Key> = match query.author {
+            Some(author) => {
+                let widen = move |x: Bound<&Key>| match x {
+                    Bound::Included(k) => Bound::Included((author, k.0, k.1)),
+                    Bound::Excluded(k) => Bound::Excluded((author, k.0, k.1)),
+                    Bound::Unbounded => Bound::Unbounded,
+                };
+                by_author = move |a: Bound<&Key>, b: Bound<&Key>| {
+                    Box::new(
+                        self.posts_by_author
+                            .range((widen(a), widen(b)))
+                            .map(|(_, at, id)| (*at, *id))
+                            .filter(visible),
+                    ) as Box<dyn DoubleEndedIterator<Item = Key>>
+                };
+                &by_author
+            }
+            None => {
+                by_time = move |a: Bound<&Key>, b: Bound<&Key>| {
+                    Box::new(self.posts_by_time.range((a, b)).copied().filter(visible))
+                        as Box<dyn DoubleEndedIterator<Item = Key>>
+                };
+                &by_time
+            }
+        };
+        let index = Ordered {
+            range,
+            lo: (lo, PostId(MIN_ID)),
+            hi: (hi, PostId(MAX_ID)),
+            desc: list == List::Posts,
+            key: |k: &Key| *k,
+        };
+        paginate_keys(
+            &index.slice(seek, anchor.as_ref()),
+            list,
+            seek,
+            time_values,
+            |(_, id)| self.posts.get(id).cloned(),
+        )
+    }
+
     pub(super) fn posts_by_ids(&self, ids: &[PostId]) -> Vec<Post> {
         let mut seen = std::collections::HashSet::new();
         ids.iter()
@@ -161,6 +231,11 @@ impl State {
             },
         )
     }
+}
+
+/// The sort values of a (created_at, post) key.
+fn time_values((at, id): &(Timestamp, PostId)) -> Vec<SortValue> {
+    vec![SortValue::I64(at.as_micros()), SortValue::Uuid(id.0)]
 }
 
 /// Search hits kept by `keep`, best first (score desc, id desc), at most [`MAX_SEARCH_HITS`].

@@ -29,6 +29,8 @@ pub(crate) struct State {
     pub(super) posts: HashMap<PostId, Post>,
     /// (author, created_at, post): an author's posts in time order.
     pub(super) posts_by_author: BTreeSet<(UserId, Timestamp, PostId)>,
+    /// (created_at, post): every post in time order.
+    pub(super) posts_by_time: BTreeSet<(Timestamp, PostId)>,
     /// (follower, followee) -> since.
     pub(super) follows: HashMap<(UserId, UserId), Timestamp>,
     /// (followee, since, follower).

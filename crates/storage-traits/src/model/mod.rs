@@ -4,7 +4,7 @@ mod post;
 mod social;
 mod user;
 
-pub use post::{NewPost, Post, PostPatch, PostType, Visibility};
+pub use post::{NewPost, Post, PostOrder, PostPatch, PostQuery, PostType, Visibility};
 pub use social::{Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment};
 pub use user::{NewUser, User, UserPatch};
 

@@ -167,3 +167,129 @@ pub(crate) fn post_terms(post: &Post) -> Vec<String> {
     }
     t
 }
+
+/// The order of a post list by creation time (the post id breaks ties the same way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostOrder {
+    /// Newest first: `created_at` desc, `id` desc.
+    #[default]
+    NewestFirst,
+    /// Oldest first: `created_at` asc, `id` asc.
+    OldestFirst,
+}
+
+/// What [`PostRepo::list_posts`](crate::PostRepo::list_posts) lists: optional author and time
+/// bounds, the order, and whose eyes the list is for.
+///
+/// A post is listed only when the viewer may see it: public posts to everyone, followers-only
+/// posts to the author's followers and the author, private posts to the author alone; with no
+/// viewer (anonymous) only public posts.
+///
+/// ```
+/// use keel_storage::{PostQuery, Timestamp, UserId};
+/// # let (ada, bob) = (UserId(uuid::Uuid::nil()), UserId(uuid::Uuid::max()));
+/// let q = PostQuery::all()
+///     .by(ada)
+///     .created_after(Timestamp::from_millis(1_700_000_000_000))
+///     .oldest_first()
+///     .seen_by(Some(bob));
+/// assert_eq!(q.author, Some(ada));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct PostQuery {
+    /// Only this author's posts (`None`: every author).
+    pub author: Option<UserId>,
+    /// Only posts created strictly after this time.
+    pub created_after: Option<Timestamp>,
+    /// Only posts created strictly before this time.
+    pub created_before: Option<Timestamp>,
+    /// Newest or oldest first.
+    pub order: PostOrder,
+    /// Who reads the list (`None`: anonymous, public posts only).
+    pub viewer: Option<UserId>,
+}
+
+impl PostQuery {
+    /// Every public post, newest first (narrow it with the other methods).
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only `author`'s posts.
+    #[must_use]
+    pub fn by(mut self, author: UserId) -> Self {
+        self.author = Some(author);
+        self
+    }
+
+    /// Only posts created strictly after `t`.
+    #[must_use]
+    pub fn created_after(mut self, t: Timestamp) -> Self {
+        self.created_after = Some(t);
+        self
+    }
+
+    /// Only posts created strictly before `t`.
+    #[must_use]
+    pub fn created_before(mut self, t: Timestamp) -> Self {
+        self.created_before = Some(t);
+        self
+    }
+
+    /// Oldest first.
+    #[must_use]
+    pub fn oldest_first(mut self) -> Self {
+        self.order = PostOrder::OldestFirst;
+        self
+    }
+
+    /// In this order.
+    #[must_use]
+    pub fn ordered(mut self, order: PostOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// For this viewer (`None`: anonymous).
+    #[must_use]
+    pub fn seen_by(mut self, viewer: Option<UserId>) -> Self {
+        self.viewer = viewer;
+        self
+    }
+
+    /// The keyset list (and so the sort) this query reads: [`List::Posts`](crate::page::List::Posts)
+    /// or [`List::PostsOldestFirst`](crate::page::List::PostsOldestFirst).
+    pub fn list(&self) -> crate::page::List {
+        match self.order {
+            PostOrder::NewestFirst => crate::page::List::Posts,
+            PostOrder::OldestFirst => crate::page::List::PostsOldestFirst,
+        }
+    }
+
+    /// The smallest and largest creation times the bounds admit (inclusive), or `None` when
+    /// they admit none.
+    pub(crate) fn time_range(&self) -> Option<(Timestamp, Timestamp)> {
+        let lo = match self.created_after {
+            Some(t) => Timestamp::from_micros(t.as_micros().checked_add(1)?),
+            None => Timestamp::from_micros(i64::MIN),
+        };
+        let hi = match self.created_before {
+            Some(t) => Timestamp::from_micros(t.as_micros().checked_sub(1)?),
+            None => Timestamp::from_micros(i64::MAX),
+        };
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// Whether `viewer` may see `post`, `follows` telling whether the viewer follows its author.
+    pub(crate) fn admits(&self, post: &Post, follows: impl FnOnce() -> bool) -> bool {
+        match post.visibility {
+            Visibility::Public => true,
+            Visibility::Followers => match self.viewer {
+                Some(v) => v == post.author || follows(),
+                None => false,
+            },
+            Visibility::Private => self.viewer == Some(post.author),
+        }
+    }
+}

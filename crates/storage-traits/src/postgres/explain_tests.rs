@@ -12,6 +12,7 @@ use sqlx::{Connection, Executor, PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::outbox::CLAIM_SQL;
+use super::posts::{Followees, post_filter};
 use super::search::rank_sql;
 use super::social::HAS_LIKED_SQL;
 use super::{PgOptions, PgStore};
@@ -134,6 +135,20 @@ async fn hot_queries_use_their_indexes() {
         };
         let p = keyset_plan(&mut conn, &ks.following, "follows", following, &seek).await;
         assert_uses(&p, "follows_following_idx", "following");
+        // The filtered post list, as a viewer sees it, both orders.
+        let viewer = Some(crate::UserId(user));
+        for (keyset, order) in [
+            (&ks.posts, crate::PostOrder::NewestFirst),
+            (&ks.posts_oldest_first, crate::PostOrder::OldestFirst),
+        ] {
+            let q = crate::PostQuery::all().seen_by(viewer).ordered(order);
+            let f = post_filter(q, Followees::Local);
+            let p = keyset_plan(&mut conn, keyset, "posts", f, &seek).await;
+            assert_uses(&p, "posts_time_idx", "every author's posts");
+            let f = post_filter(q.by(crate::UserId(user)), Followees::Local);
+            let p = keyset_plan(&mut conn, keyset, "posts", f, &seek).await;
+            assert_uses(&p, "posts_author_time_idx", "one author's posts");
+        }
     }
     let thread = move |qb: &mut QueryBuilder<'static, Postgres>| {
         qb.push("post_id = ")

@@ -14,6 +14,8 @@ use crate::page::{List, Seek, Window, check_seek, keyset_error};
 #[derive(Debug)]
 pub(crate) struct Keysets {
     pub(crate) posts_by_author: PgKeyset,
+    pub(crate) posts: PgKeyset,
+    pub(crate) posts_oldest_first: PgKeyset,
     pub(crate) followers: PgKeyset,
     pub(crate) following: PgKeyset,
     pub(crate) comments: PgKeyset,
@@ -28,6 +30,8 @@ impl Keysets {
         let follow_cols = "follower_id, followee_id, created_at";
         Ok(Self {
             posts_by_author: ks("posts", POST_COLS, List::PostsByAuthor)?,
+            posts: ks("posts", POST_COLS, List::Posts)?,
+            posts_oldest_first: ks("posts", POST_COLS, List::PostsOldestFirst)?,
             followers: ks("follows", follow_cols, List::Followers)?,
             following: ks("follows", follow_cols, List::Following)?,
             comments: ks("comments", COMMENT_COLS, List::Comments)?,

@@ -13,7 +13,7 @@ use super::rows::{self, POST_COLS};
 use crate::error::{Entity, Result, StorageError};
 use crate::event::Event;
 use crate::id::{PostId, UserId};
-use crate::model::{NewPost, Post, PostPatch, apply_post_patch, post_terms};
+use crate::model::{NewPost, Post, PostOrder, PostPatch, PostQuery, apply_post_patch, post_terms};
 use crate::page::{Seek, Window};
 use crate::repo::PostRepo;
 use crate::text;
@@ -50,6 +50,85 @@ pub(crate) async fn fetch_post(conn: &mut PgConnection, id: PostId, lock: bool) 
         .db()?
         .ok_or_else(|| StorageError::not_found(Entity::Post, id))?;
     rows::post(&row).db()
+}
+
+/// Where a post list learns whether its viewer follows an author (for followers-only posts).
+#[derive(Debug, Clone)]
+pub(crate) enum Followees {
+    /// From this database's `follows` table.
+    Local,
+    /// The viewer follows exactly these authors (the sharded store, whose follow edges live on
+    /// the viewer's shard).
+    #[cfg_attr(not(feature = "sharded"), allow(dead_code))]
+    Known(Vec<Uuid>),
+}
+
+/// The `WHERE` filter of [`PostQuery`] over `posts`: author, time bounds, and what its viewer
+/// may see.
+pub(crate) fn post_filter(
+    query: PostQuery,
+    followees: Followees,
+) -> impl Fn(&mut QueryBuilder<'static, Postgres>) + Send + Sync {
+    move |qb| {
+        let Some((lo, hi)) = query.time_range() else {
+            qb.push("FALSE");
+            return;
+        };
+        qb.push("TRUE");
+        if let Some(a) = query.author {
+            qb.push(" AND author_id = ").push_bind(a.0);
+        }
+        if query.created_after.is_some() {
+            qb.push(" AND created_at >= ").push_bind(lo.as_micros());
+        }
+        if query.created_before.is_some() {
+            qb.push(" AND created_at <= ").push_bind(hi.as_micros());
+        }
+        qb.push(" AND (visibility = 'public'");
+        if let Some(v) = query.viewer {
+            qb.push(" OR author_id = ")
+                .push_bind(v.0)
+                .push(" OR (visibility = 'followers' AND ");
+            match &followees {
+                Followees::Local => {
+                    qb.push(
+                        "EXISTS (SELECT 1 FROM follows f WHERE f.followee_id = posts.author_id \
+                         AND f.follower_id = ",
+                    )
+                    .push_bind(v.0)
+                    .push(")");
+                }
+                Followees::Known(ids) => {
+                    qb.push("author_id = ANY(").push_bind(ids.clone()).push(")");
+                }
+            }
+            qb.push(")");
+        }
+        qb.push(")");
+    }
+}
+
+impl PgStore {
+    /// [`PostRepo::list_posts`] with the viewer's follows from `followees`.
+    pub(crate) async fn list_posts_seen(
+        &self,
+        query: &PostQuery,
+        followees: Followees,
+        seek: &Seek,
+    ) -> Result<Window<Post>> {
+        let keyset = match query.order {
+            PostOrder::NewestFirst => &self.keysets.posts,
+            PostOrder::OldestFirst => &self.keysets.posts_oldest_first,
+        };
+        lists::fetch(
+            &self.pool,
+            keyset,
+            seek,
+            post_filter(*query, followees),
+            rows::post,
+        )
+        .await
+    }
 }
 
 #[async_trait]
@@ -172,6 +251,10 @@ impl PostRepo for PgStore {
             rows::post,
         )
         .await
+    }
+
+    async fn list_posts(&self, query: &PostQuery, seek: &Seek) -> Result<Window<Post>> {
+        self.list_posts_seen(query, Followees::Local, seek).await
     }
 
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>> {

@@ -7,8 +7,8 @@
 //! Every query pattern has its index:
 //! - users by id (primary key), by lowercased username and email (unique), by username prefix
 //!   (the `COLLATE "C"` unique index serves range scans), full text (GIN);
-//! - posts by author and time (`posts_author_time_idx`), by id, full text over public posts
-//!   (partial GIN);
+//! - posts by author and time (`posts_author_time_idx`), of every author by time
+//!   (`posts_time_idx`, migration 2), by id, full text over public posts (partial GIN);
 //! - follows in both directions (`(follower, followee)` primary key plus the two time-ordered
 //!   indexes that serve the following and followers lists);
 //! - likes by pair (primary key) and by post;
@@ -32,10 +32,11 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "social model, outbox, search",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "social model, outbox, search",
+        sql: r#"
 CREATE TABLE users (
     id             uuid PRIMARY KEY,
     username       text NOT NULL,
@@ -119,7 +120,15 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending_idx ON outbox (seq) WHERE published_at IS NULL;
 CREATE INDEX outbox_aggregate_idx ON outbox (aggregate_id, seq) WHERE published_at IS NULL;
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "posts of every author in time order",
+        sql: r#"
+CREATE INDEX posts_time_idx ON posts (created_at DESC, id DESC);
+"#,
+    },
+];
 
 /// Advisory lock key serializing migrations ("keelmigr").
 const MIGRATION_LOCK: i64 = 0x6b65_656c_6d69_6772;

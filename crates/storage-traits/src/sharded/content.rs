@@ -1,15 +1,18 @@
-//! Posts, likes and comments across shards: each on its post's shard, routed by id.
+//! Posts, likes and comments across shards: each on its post's shard, routed by id; the
+//! every-author post list by scatter-gather.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 
 use super::ShardedPgStore;
+use super::merge::merge_windows;
 use crate::error::Result;
 use crate::id::{CommentId, PostId, UserId};
-use crate::model::{Comment, LikeOutcome, NewComment, NewPost, Post, PostPatch};
+use crate::model::{Comment, LikeOutcome, NewComment, NewPost, Post, PostPatch, PostQuery};
 use crate::page::{Seek, Window};
-use crate::repo::{CommentRepo, LikeRepo, PostRepo, UserRepo};
+use crate::postgres::posts::Followees;
+use crate::repo::{CommentRepo, FollowRepo, LikeRepo, PostRepo, UserRepo};
 
 #[async_trait]
 impl PostRepo for ShardedPgStore {
@@ -32,6 +35,37 @@ impl PostRepo for ShardedPgStore {
 
     async fn posts_by_author(&self, author: UserId, seek: &Seek) -> Result<Window<Post>> {
         self.at(author.0)?.posts_by_author(author, seek).await
+    }
+
+    async fn list_posts(&self, query: &PostQuery, seek: &Seek) -> Result<Window<Post>> {
+        crate::page::check_seek(seek)?;
+        if let Some(author) = query.author {
+            // One shard; the viewer's follow edge lives on the viewer's shard.
+            let follows = match query.viewer {
+                Some(v) if v != author && self.is_following(v, author).await? => vec![author.0],
+                _ => Vec::new(),
+            };
+            return self
+                .at(author.0)?
+                .list_posts_seen(query, Followees::Known(follows), seek)
+                .await;
+        }
+        let followees = match query.viewer {
+            Some(v) => self.followees_by_shard(v).await?,
+            None => vec![Vec::new(); self.shard_count()],
+        };
+        let followees = &followees;
+        let windows = self
+            .gather(|i, s| {
+                let known = followees.get(i as usize).cloned().unwrap_or_default();
+                let (query, seek) = (*query, seek.clone());
+                async move {
+                    s.list_posts_seen(&query, Followees::Known(known), &seek)
+                        .await
+                }
+            })
+            .await?;
+        merge_windows(query.list(), seek, windows)
     }
 
     async fn posts_by_ids(&self, ids: &[PostId]) -> Result<Vec<Post>> {

@@ -34,23 +34,7 @@ impl ShardedPgStore {
     /// `InvalidInput` for a bad seek; `Unavailable` when a shard fails or times out.
     pub async fn followee_posts(&self, user: UserId, seek: &Seek) -> Result<Window<Post>> {
         crate::page::check_seek(seek)?;
-        let home = self.at(user.0)?;
-        let mut followees: Vec<Vec<Uuid>> = vec![Vec::new(); self.shard_count()];
-        let mut page = Seek::first(crate::page::MAX_PAGE_SIZE);
-        let mut read = 0;
-        while read < MAX_FEED_FOLLOWEES {
-            let w = home.following(user, &page).await?;
-            read += w.items.len();
-            for f in &w.items {
-                if let Some(ids) = followees.get_mut(self.index_of(f.followee.0) as usize) {
-                    ids.push(f.followee.0);
-                }
-            }
-            if !w.has_next {
-                break;
-            }
-            page.position = w.next;
-        }
+        let followees = self.followees_by_shard(user).await?;
         let followees = &followees;
         let windows = self
             .gather(|i, s| {
@@ -74,6 +58,31 @@ impl ShardedPgStore {
             })
             .await?;
         merge_windows(List::PostsByAuthor, seek, windows)
+    }
+}
+
+impl ShardedPgStore {
+    /// Whom `user` follows (the [`MAX_FEED_FOLLOWEES`] most recent follows), grouped by the
+    /// followee's shard (index `i`: shard `i`). One-shard read on `user`'s home shard.
+    pub(crate) async fn followees_by_shard(&self, user: UserId) -> Result<Vec<Vec<Uuid>>> {
+        let home = self.at(user.0)?;
+        let mut followees: Vec<Vec<Uuid>> = vec![Vec::new(); self.shard_count()];
+        let mut page = Seek::first(crate::page::MAX_PAGE_SIZE);
+        let mut read = 0;
+        while read < MAX_FEED_FOLLOWEES {
+            let w = home.following(user, &page).await?;
+            read += w.items.len();
+            for f in &w.items {
+                if let Some(ids) = followees.get_mut(self.index_of(f.followee.0) as usize) {
+                    ids.push(f.followee.0);
+                }
+            }
+            if !w.has_next {
+                break;
+            }
+            page.position = w.next;
+        }
+        Ok(followees)
     }
 }
 

@@ -1,11 +1,12 @@
 //! Posts and comments.
 
 use keel_storage::{
-    Clock, CommentId, NewComment, NewPost, PostId, PostPatch, PostType, StorageError, Visibility,
+    Clock, CommentId, NewComment, NewPost, PostId, PostPatch, PostQuery, PostType, StorageError,
+    Timestamp, Visibility,
 };
 
 use super::{Ctx, all_pages, assert_not_found, field_of};
-use keel_storage::page::Seek;
+use keel_storage::page::{Seek, SortValue};
 
 pub async fn posts_crud_and_parsing(cx: Ctx) {
     let s = &cx.store;
@@ -226,4 +227,152 @@ pub async fn comments_threads(cx: Ctx) {
     // Deleting the post removes its comments.
     s.delete_post(post.id).await.unwrap();
     assert_not_found(s.comment(top[1].id).await);
+}
+
+/// Every page of `query`, through [`all_pages`] (forward, then backward), as ids.
+async fn listed(
+    s: &std::sync::Arc<dyn keel_storage::Store>,
+    query: PostQuery,
+    limit: usize,
+) -> Vec<PostId> {
+    all_pages(limit, |k| async move { s.list_posts(&query, &k).await })
+        .await
+        .into_iter()
+        .map(|p| p.id)
+        .collect()
+}
+
+pub async fn posts_listed_filtered_and_sorted(cx: Ctx) {
+    let s = &cx.store;
+    let ada = cx.user("ada").await;
+    let bob = cx.user("bob").await;
+    let cy = cx.user("cyd").await;
+    s.follow(cy.id, ada.id).await.unwrap();
+    let mut made = Vec::new();
+    for (author, visibility) in [
+        (ada.id, Visibility::Public),
+        (ada.id, Visibility::Followers),
+        (bob.id, Visibility::Public),
+        (ada.id, Visibility::Private),
+        (bob.id, Visibility::Followers),
+    ] {
+        cx.tick();
+        let p = s
+            .create_post(NewPost {
+                visibility,
+                ..NewPost::text(author, "listed")
+            })
+            .await
+            .unwrap();
+        made.push(p);
+    }
+    let id = |i: usize| made[i].id;
+    let newest = |v: &[usize]| v.iter().rev().map(|i| id(*i)).collect::<Vec<_>>();
+    let oldest = |v: &[usize]| v.iter().map(|i| id(*i)).collect::<Vec<_>>();
+    let all = PostQuery::all();
+    for limit in [1, 2, 10] {
+        // Anonymous: public posts only.
+        assert_eq!(
+            listed(s, all, limit).await,
+            newest(&[0, 2]),
+            "limit {limit}"
+        );
+        // A follower sees the followees' followers-only posts; nobody sees another's private one.
+        assert_eq!(
+            listed(s, all.seen_by(Some(cy.id)), limit).await,
+            newest(&[0, 1, 2])
+        );
+        assert_eq!(
+            listed(s, all.seen_by(Some(bob.id)), limit).await,
+            newest(&[0, 2, 4])
+        );
+        assert_eq!(
+            listed(s, all.seen_by(Some(ada.id)), limit).await,
+            newest(&[0, 1, 2, 3])
+        );
+        assert_eq!(
+            listed(s, all.seen_by(Some(ada.id)).oldest_first(), limit).await,
+            oldest(&[0, 1, 2, 3])
+        );
+        // One author.
+        let ada_posts = all.by(ada.id).seen_by(Some(cy.id));
+        assert_eq!(listed(s, ada_posts, limit).await, newest(&[0, 1]));
+        assert_eq!(
+            listed(s, ada_posts.oldest_first(), limit).await,
+            oldest(&[0, 1])
+        );
+        assert_eq!(listed(s, all.by(ada.id), limit).await, newest(&[0]));
+        assert_eq!(
+            listed(s, all.by(bob.id).seen_by(Some(cy.id)), limit).await,
+            newest(&[2])
+        );
+    }
+    // Time bounds are exclusive.
+    let t = |i: usize| made[i].created_at;
+    let me = all.seen_by(Some(ada.id));
+    assert_eq!(
+        listed(s, me.created_after(t(0)), 2).await,
+        newest(&[1, 2, 3])
+    );
+    assert_eq!(
+        listed(s, me.created_before(t(3)), 2).await,
+        newest(&[0, 1, 2])
+    );
+    assert_eq!(
+        listed(
+            s,
+            me.created_after(t(0)).created_before(t(3)).oldest_first(),
+            1
+        )
+        .await,
+        oldest(&[1, 2])
+    );
+    assert!(
+        listed(s, me.created_after(t(2)).created_before(t(2)), 2)
+            .await
+            .is_empty()
+    );
+    let never = Timestamp::from_micros(i64::MAX);
+    assert!(listed(s, me.created_after(never), 2).await.is_empty());
+    // An unknown author lists nothing.
+    let nobody = all.by(keel_storage::UserId(uuid::Uuid::nil()));
+    assert!(listed(s, nobody, 2).await.is_empty());
+
+    // Many posts sharing times: the id breaks ties in both orders, pages never skip or repeat.
+    let mut more = Vec::new();
+    for i in 0..11 {
+        if i % 3 == 0 {
+            cx.tick();
+        }
+        let author = if i % 2 == 0 { &ada } else { &bob };
+        let p = s
+            .create_post(NewPost::text(author.id, format!("more {i}")))
+            .await
+            .unwrap();
+        more.push(p.id);
+    }
+    let after = all.created_after(t(4));
+    for limit in [1, 3, 4, 20] {
+        assert_eq!(
+            listed(s, after.oldest_first(), limit).await,
+            more,
+            "limit {limit}"
+        );
+        let mut desc = more.clone();
+        desc.reverse();
+        assert_eq!(listed(s, after, limit).await, desc, "limit {limit}");
+    }
+    // Deleted posts leave the list; a position that does not fit the sort is refused.
+    s.delete_post(more[0]).await.unwrap();
+    assert_eq!(listed(s, after.oldest_first(), 4).await, more[1..]);
+    let wrong = Seek {
+        position: keel_storage::page::Position::after(vec![SortValue::Text("x".into())]),
+        ..Seek::first(2)
+    };
+    assert_eq!(field_of(s.list_posts(&after, &wrong).await), "position");
+    let too_many = Seek {
+        limit: keel_storage::page::MAX_PAGE_SIZE + 1,
+        ..Seek::first(1)
+    };
+    assert_eq!(field_of(s.list_posts(&after, &too_many).await), "limit");
 }

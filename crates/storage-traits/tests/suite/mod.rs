@@ -164,6 +164,7 @@ macro_rules! all_conformance_tests {
             users_delete_cascades => $crate::suite::users::delete_cascades,
             posts_crud_and_parsing => $crate::suite::content::posts_crud_and_parsing,
             posts_by_author_keyset => $crate::suite::content::posts_by_author_keyset,
+            posts_listed_filtered_and_sorted => $crate::suite::content::posts_listed_filtered_and_sorted,
             posts_by_ids_order => $crate::suite::content::posts_by_ids_order,
             comments_threads => $crate::suite::content::comments_threads,
             follows_idempotent_and_listed => $crate::suite::social::follows_idempotent_and_listed,

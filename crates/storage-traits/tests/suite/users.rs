@@ -89,7 +89,44 @@ pub async fn invalid_input(cx: Ctx) {
     let mut long_bio = NewUser::new("abc", "a@b.c", "h");
     long_bio.bio = Some("x".repeat(161));
     assert_eq!(field_of(s.create_user(long_bio).await), "bio");
+    // Every field at fault is reported, in field order, each with its rule.
+    let mut all_bad = NewUser::new("ab", "nope", "");
+    all_bad.bio = Some("x".repeat(161));
+    let e = s.create_user(all_bad).await.unwrap_err();
+    let got: Vec<(&str, &str)> = e
+        .violations()
+        .iter()
+        .map(|v| (v.field, v.rule.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("username", "3 to 30 characters"),
+            ("email", "an ASCII address of the form local@domain"),
+            ("password_hash", "must not be empty"),
+            ("bio", "at most 160 characters"),
+        ],
+        "{e}"
+    );
     let ada = cx.user("ada").await;
+    let e = s
+        .update_user(
+            ada.id,
+            keel_storage::UserPatch {
+                username: Some("x".into()),
+                email: Some("y".into()),
+                ..keel_storage::UserPatch::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    let fields: Vec<&str> = e.violations().iter().map(|v| v.field).collect();
+    assert_eq!(fields, ["username", "email"]);
+    let mut bad_post = keel_storage::NewPost::text(ada.id, "");
+    bad_post.kind = keel_storage::PostType::Image;
+    let e = s.create_post(bad_post).await.unwrap_err();
+    let fields: Vec<&str> = e.violations().iter().map(|v| v.field).collect();
+    assert_eq!(fields, ["content", "media"]);
     assert_eq!(field_of(s.follow(ada.id, ada.id).await), "followee");
     assert_eq!(
         field_of(

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::views::CommentView;
-use super::{Field, check, visible_post};
+use super::{Field, valid, visible_post};
 use crate::auth::{AuthUser, MaybeUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -44,9 +44,7 @@ pub async fn add_comment(
         parent: r.parent_id.map(CommentId),
         content: r.content,
     };
-    if let Some(e) = check(Field::Storage(validate::new_comment(&new))) {
-        return Err(ApiError::validation(vec![e]));
-    }
+    valid(Field::Storage(validate::new_comment(&new)))?;
     let c = s.store.add_comment(new).await?;
     s.posts_cache.invalidate(&id.to_string()).await;
     Ok((StatusCode::CREATED, Json(CommentView::from(&c))))

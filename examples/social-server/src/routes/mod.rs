@@ -73,14 +73,21 @@ pub(crate) enum Field {
     Storage(Result<(), StorageError>),
 }
 
-/// The field errors of one check.
-pub(crate) fn check(f: Field) -> Option<FieldError> {
+/// The field errors of one check: every field the check found at fault.
+pub(crate) fn check(f: Field) -> Vec<FieldError> {
     match f {
-        Field::Storage(Err(StorageError::InvalidInput { field, rule })) => Some(FieldError {
-            field: field.to_owned(),
-            rule,
-        }),
-        Field::Storage(_) => None,
+        Field::Storage(Err(e)) => e.violations().iter().map(FieldError::from).collect(),
+        Field::Storage(Ok(())) => Vec::new(),
+    }
+}
+
+/// `Ok` when the check passed, else 422 listing every field at fault.
+pub(crate) fn valid(f: Field) -> ApiResult<()> {
+    let errors = check(f);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
     }
 }
 

@@ -1,17 +1,18 @@
-//! Posts: create, get, replace, patch, delete; an author's posts with filters and sorting.
+//! Posts: create, get, replace, patch, delete; post lists (every author or one) with filters
+//! and sorting.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use keel_pagination::keyset::{Direction, Seek, Window};
 use keel_pagination::{Page, QueryKey};
-use keel_storage::page::List;
-use keel_storage::{NewPost, Post, PostId, PostPatch, PostType, UserId, Visibility, validate};
+use keel_storage::{
+    NewPost, Post, PostId, PostPatch, PostQuery, PostType, Timestamp, UserId, Visibility, validate,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::views::{PostTypeDto, PostView, VisibilityDto};
-use super::{Field, can_see, check, load_user, visible_post};
+use super::{Field, load_user, valid, visible_post};
 use crate::auth::{AuthUser, MaybeUser};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::extract::{Json, Path, Query};
@@ -87,9 +88,7 @@ pub async fn create_post(
         kind: r.post_type.map_or(PostType::Text, Into::into),
         visibility: r.visibility.map_or(Visibility::Public, Into::into),
     };
-    if let Some(e) = check(Field::Storage(validate::new_post(&new))) {
-        return Err(ApiError::validation(vec![e]));
-    }
+    valid(Field::Storage(validate::new_post(&new)))?;
     let post = s.store.create_post(new).await?;
     Ok(created(PostView::from(&post)))
 }
@@ -116,9 +115,7 @@ async fn edit(
     if post.author != me.user {
         return Err(ApiError::forbidden("only the author may edit this post"));
     }
-    if let Some(e) = check(Field::Storage(validate::post_patch(&patch))) {
-        return Err(ApiError::validation(vec![e]));
-    }
+    valid(Field::Storage(validate::post_patch(&patch)))?;
     let post = s.store.update_post(id, patch).await?;
     s.posts_cache.invalidate(&id.0.to_string()).await;
     Ok(Json(PostView::from(&post)))
@@ -196,7 +193,7 @@ pub enum Order {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SortField {
-    /// Creation time (the only sort).
+    /// Creation time (the only sort; the post id breaks ties).
     #[default]
     CreatedAt,
 }
@@ -204,19 +201,24 @@ pub enum SortField {
 /// Filters and sort of `GET /posts` and `GET /users/{id}/posts`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct PostFilter {
-    /// Only this author's posts (required on `GET /posts`).
+    /// Only this author's posts (absent on `GET /posts`: every author).
     pub author_id: Option<uuid::Uuid>,
-    /// Only posts created after this RFC 3339 date or time (`2024-01-01`).
+    /// Only posts created strictly after this RFC 3339 UTC date or time (`2024-01-01`,
+    /// `2024-01-01T12:00:00Z`).
     pub created_after: Option<String>,
+    /// Only posts created strictly before this RFC 3339 UTC date or time.
+    pub created_before: Option<String>,
     /// Sort field: `created_at`.
     pub sort: Option<SortField>,
-    /// `desc` (default) or `asc`.
+    /// `desc` (newest first, default) or `asc` (oldest first).
     pub order: Option<Order>,
 }
 
-/// Posts of one author, filtered, sorted (`?author_id=&created_after=&sort=created_at&order=desc`).
+/// Posts the caller may see, of every author or one (`?author_id=`), filtered by time
+/// (`?created_after=&created_before=`) and sorted (`?sort=created_at&order=asc|desc`),
+/// cursor-paginated with `Link` headers.
 #[utoipa::path(get, path = "/posts", tag = "posts", params(PostFilter, PageParams),
-    responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list_posts(
     State(s): State<AppState>,
     me: MaybeUser,
@@ -224,19 +226,13 @@ pub async fn list_posts(
     Query(f): Query<PostFilter>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Paged<PostView>> {
-    let Some(author) = f.author_id else {
-        return Err(ApiError::validation(vec![FieldError {
-            field: "author_id".to_owned(),
-            rule: "required: lists are per author (use /feed or /posts/search otherwise)"
-                .to_owned(),
-        }]));
-    };
-    author_posts(&s, me, uri, UserId(author), &f, &p).await
+    let author = f.author_id.map(UserId);
+    filtered_posts(&s, me, uri, author, &f, &p).await
 }
 
-/// A user's posts that the caller may see.
+/// A user's posts that the caller may see, with the same filters and sort as `GET /posts`.
 #[utoipa::path(get, path = "/users/{id}/posts", tag = "posts", params(("id" = uuid::Uuid, Path), PostFilter, PageParams),
-    responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn user_posts(
     State(s): State<AppState>,
     me: MaybeUser,
@@ -245,86 +241,70 @@ pub async fn user_posts(
     Query(f): Query<PostFilter>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Paged<PostView>> {
-    author_posts(&s, me, uri, UserId(id), &f, &p).await
+    filtered_posts(&s, me, uri, Some(UserId(id)), &f, &p).await
 }
 
-fn flip(d: Direction) -> Direction {
-    match d {
-        Direction::Forward => Direction::Backward,
-        _ => Direction::Forward,
-    }
+/// A time filter parsed, or the field error naming it.
+fn time_filter(field: &str, value: Option<&String>) -> Result<Option<Timestamp>, FieldError> {
+    value
+        .map(|t| {
+            crate::time::parse(t).ok_or_else(|| FieldError {
+                field: field.to_owned(),
+                rule: "an RFC 3339 UTC date or time, e.g. 2024-01-01 or 2024-01-01T00:00:00Z"
+                    .to_owned(),
+            })
+        })
+        .transpose()
 }
 
-async fn author_posts(
+async fn filtered_posts(
     s: &AppState,
     me: MaybeUser,
     uri: Uri,
-    author: UserId,
+    author: Option<UserId>,
     f: &PostFilter,
     p: &PageParams,
 ) -> ApiResult<Paged<PostView>> {
-    load_user(s, author).await?;
-    let after = match &f.created_after {
-        Some(t) => Some(crate::time::parse(t).ok_or_else(|| {
-            ApiError::validation(vec![FieldError {
-                field: "created_after".to_owned(),
-                rule: "an RFC 3339 UTC date or time, e.g. 2024-01-01 or 2024-01-01T00:00:00Z"
-                    .to_owned(),
-            }])
-        })?),
-        None => None,
-    };
-    let order = f.order.unwrap_or_default();
-    let spec = List::PostsByAuthor.spec()?;
-    let mut query = QueryKey::new(List::PostsByAuthor.resource(), &spec)
-        .filter("author", &author.0.to_string())
-        .filter("order", if order == Order::Asc { "asc" } else { "desc" });
-    if let Some(t) = after {
-        query = query.filter("created_after", &t.as_micros().to_string());
+    let after = time_filter("created_after", f.created_after.as_ref());
+    let before = time_filter("created_before", f.created_before.as_ref());
+    let bad: Vec<FieldError> = [&after, &before]
+        .into_iter()
+        .filter_map(|r| r.as_ref().err().cloned())
+        .collect();
+    if !bad.is_empty() {
+        return Err(ApiError::validation(bad));
     }
-    let seek = p.seek(s, &query)?;
-    // The store lists newest first; oldest first reads it backwards and swaps the cursors.
-    let window: Window<Post> = if order == Order::Asc {
-        let w = s
-            .store
-            .posts_by_author(
-                author,
-                &Seek {
-                    direction: flip(seek.direction),
-                    ..seek
-                },
-            )
-            .await?;
-        let mut items = w.items;
-        let mut values = w.item_values;
-        items.reverse();
-        values.reverse();
-        Window {
-            items,
-            item_values: values,
-            next: w.prev,
-            prev: w.next,
-            has_next: w.has_prev,
-            has_prev: w.has_next,
-            total: w.total,
-        }
-    } else {
-        s.store.posts_by_author(author, &seek).await?
-    };
-    let mut page: Page<Post> = window.into_page(&s.codec, &query)?;
-    if let Some(t) = after {
-        let before = page.items.len();
-        page.items.retain(|post| post.created_at > t);
-        if order == Order::Desc && page.items.len() < before {
-            page.has_next = false;
-        }
+    if let Some(a) = author {
+        load_user(s, a).await?;
     }
-    let viewer = me.id();
-    let mut items = Vec::with_capacity(page.items.len());
-    for post in &page.items {
-        if can_see(s, viewer, post).await? {
-            items.push(PostView::from(post));
-        }
+    let mut query = PostQuery::all().seen_by(me.id());
+    if let Some(a) = author {
+        query = query.by(a);
     }
+    if let Ok(Some(t)) = after {
+        query = query.created_after(t);
+    }
+    if let Ok(Some(t)) = before {
+        query = query.created_before(t);
+    }
+    if f.order == Some(Order::Asc) {
+        query = query.oldest_first();
+    }
+    let list = query.list();
+    let spec = list.spec()?;
+    let mut key = QueryKey::new(list.resource(), &spec);
+    if let Some(a) = query.author {
+        key = key.filter("author", &a.0.to_string());
+    }
+    if let Some(t) = query.created_after {
+        key = key.filter("created_after", &t.as_micros().to_string());
+    }
+    if let Some(t) = query.created_before {
+        key = key.filter("created_before", &t.as_micros().to_string());
+    }
+    let seek = p.seek(s, &key)?;
+    let window = s.store.list_posts(&query, &seek).await?;
+    let page: Page<Post> = window.into_page(&s.codec, &key)?;
+    let items = page.items.iter().map(PostView::from).collect();
     Ok(Paged::new(super::replace_items(page, items), uri))
 }

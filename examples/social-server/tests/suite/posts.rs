@@ -16,6 +16,30 @@ pub(super) async fn posts(s: &Server, ada: &str, ada_t: &str, _bob: &str, bob_t:
     s.post("/posts", Some(ada_t), json!({"content": ""}))
         .await
         .error(422, "validation_failed");
+    // Every invalid field is reported with its rule.
+    let bad = s
+        .post(
+            "/posts",
+            Some(ada_t),
+            json!({"content": " ", "post_type": "image", "media": []}),
+        )
+        .await
+        .error(422, "validation_failed");
+    let fields: Vec<(&str, &str)> = bad.body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("content", "must not be empty"),
+            ("media", "a image post needs at least one media URL")
+        ],
+        "{}",
+        bad.body
+    );
     let mut public = Vec::new();
     for text in [
         "first #rust post",
