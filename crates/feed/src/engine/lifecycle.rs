@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use super::FeedEngine;
 use crate::config::Strategy;
 use crate::error::Result;
+use crate::graph::GraphCursor;
 use crate::merge::merge_newest;
 use crate::metrics as m;
 use crate::model::{Position, Post, TimelineEntry, UserId, Visibility};
@@ -92,17 +93,17 @@ impl FeedEngine {
         if matches!(self.config.strategy, Strategy::Pull) {
             return Ok(());
         }
-        let mut after = None;
+        let mut after: Option<GraphCursor> = None;
         loop {
-            let chunk = self
+            let page = self
                 .graph
-                .followers(post.author, after, self.config.chunk_size)
+                .followers(post.author, after.as_ref(), self.config.chunk_size)
                 .await?;
-            self.store.remove_from_many(&chunk, entry).await?;
-            if chunk.len() < self.config.chunk_size {
-                return Ok(());
+            self.store.remove_from_many(&page.users, entry).await?;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
             }
-            after = chunk.last().copied();
         }
     }
 
