@@ -169,7 +169,7 @@ fn delete_action(w: &World, p: Post) -> Action {
     Box::new(move || {
         Box::pin(async move {
             posts.inner.remove(p.id);
-            engine.delete(&p).await.unwrap();
+            engine.delete(p.id, p.author).await.unwrap();
         })
     })
 }

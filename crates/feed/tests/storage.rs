@@ -377,11 +377,14 @@ async fn engine_reads_through_storage(w: &World) {
     // Deleting a post in storage and in the engine removes it from every feed.
     let gone = all.remove(1);
     w.store.delete_post(gone.id.into()).await.unwrap();
-    engine.delete(&gone).await.unwrap();
+    engine.delete(gone.id, gone.author).await.unwrap();
     let gone_celeb = all.iter().position(|p| p.author == celeb).unwrap();
     let gone_celeb = all.remove(gone_celeb);
     w.store.delete_post(gone_celeb.id.into()).await.unwrap();
-    engine.delete(&gone_celeb).await.unwrap();
+    engine
+        .delete(gone_celeb.id, gone_celeb.author)
+        .await
+        .unwrap();
     assert_eq!(scroll(readers[0]).await, ids(&all));
 
     // Unfollowing takes the author's posts out.
