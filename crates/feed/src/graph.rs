@@ -7,33 +7,80 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use keel_pagination::SortValue;
+use keel_pagination::keyset::Position as KeysetPosition;
 use parking_lot::RwLock;
 
-use crate::error::Result;
+use crate::error::{FeedError, Result};
 use crate::model::UserId;
+
+/// Where a follower or followee list resumes: made by the graph with one page, passed back
+/// unchanged for the next. The engine never looks inside.
+///
+/// It holds a keel-pagination keyset position, so any keyset-paginated backend can resume
+/// exactly where it stopped (keel-storage pages follows by recency); [`GraphCursor::after_user`]
+/// is the simple form for graphs ordered by user id, as [`MemoryGraph`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GraphCursor(KeysetPosition);
+
+impl GraphCursor {
+    /// A cursor resuming after `position` in the graph's own order.
+    pub fn new(position: KeysetPosition) -> Self {
+        Self(position)
+    }
+
+    /// The keyset position inside.
+    pub fn position(&self) -> &KeysetPosition {
+        &self.0
+    }
+
+    /// A cursor resuming strictly after `user`, for lists ordered by user id.
+    pub fn after_user(user: UserId) -> Self {
+        Self(KeysetPosition::after(vec![SortValue::Uuid(user.as_uuid())]))
+    }
+
+    /// The user of a cursor made by [`after_user`](Self::after_user); `None` for any other.
+    pub fn user(&self) -> Option<UserId> {
+        match self.0.values() {
+            [SortValue::Uuid(u)] if !self.0.is_inclusive() => Some(UserId::from(*u)),
+            _ => None,
+        }
+    }
+}
+
+/// One page of a follower or followee list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FollowPage {
+    /// The users, in the graph's order.
+    pub users: Vec<UserId>,
+    /// Where the next page starts; `None` when this page ends the list.
+    pub next: Option<GraphCursor>,
+}
 
 /// Who follows whom. The caller owns the graph: it records a follow, then tells the engine
 /// ([`FeedEngine::follow`](crate::FeedEngine::follow)).
 ///
-/// Lists are paginated by user id: each call returns up to `limit` ids in ascending order,
-/// strictly after `after`; the caller continues from the last id until a short page.
+/// Lists are paginated in the graph's own order (by user id in [`MemoryGraph`], most recent
+/// follow first over keel-storage): each call returns at most `limit` users after the cursor
+/// (a backend may return fewer, for example when its pages are smaller) and the cursor of the
+/// next page, `None` at the end. A walk over an unchanged graph sees every user once.
 #[async_trait]
 pub trait FollowGraph: Send + Sync + std::fmt::Debug {
-    /// Followers of `author`, ascending, strictly after `after`, at most `limit`.
+    /// Followers of `author` after `after` (from the start when `None`), at most `limit`.
     async fn followers(
         &self,
         author: UserId,
-        after: Option<UserId>,
+        after: Option<&GraphCursor>,
         limit: usize,
-    ) -> Result<Vec<UserId>>;
+    ) -> Result<FollowPage>;
 
-    /// Users `user` follows, ascending, strictly after `after`, at most `limit`.
+    /// Users `user` follows after `after` (from the start when `None`), at most `limit`.
     async fn followees(
         &self,
         user: UserId,
-        after: Option<UserId>,
+        after: Option<&GraphCursor>,
         limit: usize,
-    ) -> Result<Vec<UserId>>;
+    ) -> Result<FollowPage>;
 
     /// How many followers `author` has.
     async fn follower_count(&self, author: UserId) -> Result<u64>;
@@ -81,13 +128,27 @@ pub struct MemoryGraph {
     removals: AtomicU64,
 }
 
-fn page(set: Option<&BTreeSet<UserId>>, after: Option<UserId>, limit: usize) -> Vec<UserId> {
-    let Some(set) = set else { return Vec::new() };
-    let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
-    set.range((lower, Bound::Unbounded))
-        .take(limit)
-        .copied()
-        .collect()
+fn page(
+    set: Option<&BTreeSet<UserId>>,
+    after: Option<&GraphCursor>,
+    limit: usize,
+) -> Result<FollowPage> {
+    let Some(set) = set else {
+        return Ok(FollowPage::default());
+    };
+    let lower = match after {
+        None => Bound::Unbounded,
+        Some(c) => Bound::Excluded(c.user().ok_or_else(|| {
+            FeedError::Graph("a cursor not made by MemoryGraph was passed to it".to_owned())
+        })?),
+    };
+    let mut it = set.range((lower, Bound::Unbounded));
+    let users: Vec<UserId> = it.by_ref().take(limit).copied().collect();
+    let next = match (users.last(), it.next()) {
+        (Some(&last), Some(_)) => Some(GraphCursor::after_user(last)),
+        _ => None,
+    };
+    Ok(FollowPage { users, next })
 }
 
 impl MemoryGraph {
@@ -146,19 +207,19 @@ impl FollowGraph for MemoryGraph {
     async fn followers(
         &self,
         author: UserId,
-        after: Option<UserId>,
+        after: Option<&GraphCursor>,
         limit: usize,
-    ) -> Result<Vec<UserId>> {
-        Ok(page(self.edges.read().followers.get(&author), after, limit))
+    ) -> Result<FollowPage> {
+        page(self.edges.read().followers.get(&author), after, limit)
     }
 
     async fn followees(
         &self,
         user: UserId,
-        after: Option<UserId>,
+        after: Option<&GraphCursor>,
         limit: usize,
-    ) -> Result<Vec<UserId>> {
-        Ok(page(self.edges.read().followees.get(&user), after, limit))
+    ) -> Result<FollowPage> {
+        page(self.edges.read().followees.get(&user), after, limit)
     }
 
     async fn follower_count(&self, author: UserId) -> Result<u64> {

@@ -44,8 +44,12 @@
 //! - [`model`]: users, posts, visibility, timeline entries and their positions.
 //! - [`score`]: the 53-bit score (milliseconds and sequence) that Redis doubles keep exact.
 //! - [`clock`]: the injected clock ([`SystemClock`], [`ManualClock`] for tests).
-//! - [`graph`]: the [`FollowGraph`] trait the engine reads followers through, and [`MemoryGraph`].
+//! - [`model`]'s ids are 128 bits: a UUID's bits (keel-storage's UUIDv7 pass through as is).
+//! - [`graph`]: the [`FollowGraph`] trait the engine reads followers through (pages resume at a
+//!   [`GraphCursor`]), and [`MemoryGraph`].
 //! - [`source`]: the [`PostSource`] trait for authors' recent posts, and [`MemoryPosts`].
+//! - `storage` (feature `storage`): `StorageGraph` and `StoragePosts`, both traits over any
+//!   keel-storage backend, and the conversion of a stored post (score from its creation time).
 //! - [`store`]: the [`TimelineStore`] trait, [`MemoryStore`] and (feature `redis`) `RedisStore`.
 //! - [`config`]: [`Strategy`] and [`FeedConfig`] (cap, chunk size, inactivity, backfill).
 //! - [`engine`]: [`FeedEngine`]: publish, delete, follow, unfollow, regenerate, read.
@@ -89,9 +93,7 @@
 //! |---|---|---|
 //! | `tokio` | asynchronous fan-out worker pool | no |
 //! | `redis` | timelines in Redis sorted sets (`RedisStore`) | no |
-//!
-//! The bridge implementing [`FollowGraph`] and [`PostSource`] over keel-storage (feature
-//! `storage`) is not written yet.
+//! | `storage` | [`FollowGraph`] and [`PostSource`] over keel-storage (`StorageGraph`, `StoragePosts`) | no |
 
 pub mod clock;
 pub mod config;
@@ -107,6 +109,8 @@ pub mod pool;
 pub mod rank;
 pub mod score;
 pub mod source;
+#[cfg(feature = "storage")]
+pub mod storage;
 pub mod store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -115,7 +119,7 @@ pub use engine::{
     FeedEngine, FeedEngineBuilder, FeedPage, PublishReport, ReadFilter, ReadRequest, Route,
 };
 pub use error::{FeedError, Result};
-pub use graph::{FollowGraph, MemoryGraph};
+pub use graph::{FollowGraph, FollowPage, GraphCursor, MemoryGraph};
 pub use model::{Position, Post, PostId, TimelineEntry, UserId, Visibility};
 pub use paging::{TimelinePage, timeline_query};
 #[cfg(feature = "tokio")]
@@ -123,6 +127,8 @@ pub use pool::{FanoutPool, Submit};
 pub use rank::{Chronological, Gravity, Leaderboard, MemoryLeaderboard, Ranker};
 pub use score::Score;
 pub use source::{MemoryPosts, PostSource};
+#[cfg(feature = "storage")]
+pub use storage::{StorageGraph, StoragePosts, score_at};
 pub use store::memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use store::redis::{RedisLeaderboard, RedisStore};

@@ -99,7 +99,7 @@ impl Fx {
 
     pub async fn delete(&self, p: Post) {
         self.posts.remove(p.id);
-        self.engine.delete(&p).await.unwrap();
+        self.engine.delete(p.id, p.author).await.unwrap();
     }
 
     /// The first page's post ids.

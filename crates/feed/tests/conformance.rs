@@ -228,7 +228,7 @@ async fn removal(s: Arc<dyn TimelineStore>) {
     s.remove(UserId(1), &[entry(2, 9, 20), entry(77, 9, 5)])
         .await
         .unwrap();
-    s.remove_from_many(&users, entry(4, 9, 40)).await.unwrap();
+    s.remove_post(&users, PostId(4), UserId(9)).await.unwrap();
     assert_eq!(ids(&s, 1).await, Some(vec![3, 1]));
     assert_eq!(ids(&s, 2).await, Some(vec![3, 2, 1]));
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use keel_feed::{
-    FeedEngine, FollowGraph, ManualClock, MemoryGraph, MemoryPosts, Position, Post, PostId,
-    PostSource, Strategy, TimelineStore, UserId,
+    FeedEngine, FollowGraph, FollowPage, GraphCursor, ManualClock, MemoryGraph, MemoryPosts,
+    Position, Post, PostId, PostSource, Strategy, TimelineStore, UserId,
 };
 use parking_lot::Mutex;
 
@@ -64,9 +64,9 @@ impl FollowGraph for HookedGraph {
     async fn followers(
         &self,
         author: UserId,
-        after: Option<UserId>,
+        after: Option<&GraphCursor>,
         limit: usize,
-    ) -> keel_feed::Result<Vec<UserId>> {
+    ) -> keel_feed::Result<FollowPage> {
         let r = self.inner.followers(author, after, limit).await;
         self.on_followers.tick().await;
         r
@@ -74,9 +74,9 @@ impl FollowGraph for HookedGraph {
     async fn followees(
         &self,
         user: UserId,
-        after: Option<UserId>,
+        after: Option<&GraphCursor>,
         limit: usize,
-    ) -> keel_feed::Result<Vec<UserId>> {
+    ) -> keel_feed::Result<FollowPage> {
         let r = self.inner.followees(user, after, limit).await;
         self.on_followees.tick().await;
         r
@@ -169,7 +169,7 @@ fn delete_action(w: &World, p: Post) -> Action {
     Box::new(move || {
         Box::pin(async move {
             posts.inner.remove(p.id);
-            engine.delete(&p).await.unwrap();
+            engine.delete(p.id, p.author).await.unwrap();
         })
     })
 }

@@ -12,3 +12,5 @@ mod pool;
 mod props;
 mod races;
 mod rank;
+#[cfg(feature = "storage")]
+mod storage;

@@ -81,14 +81,19 @@ impl Handler for Consumer {
 
 async fn timelines(s: &AppState, event: &Event) -> Result<(), HandlerError> {
     match event {
-        Event::UserCreated { user, .. } => s.timelines.user_created(*user),
+        Event::UserCreated { user, .. } => {
+            s.timelines.user_created(*user).await.map_err(transient)?;
+        }
         Event::PostCreated { post, .. } => {
             if let Some(p) = gone(s.store.post(*post).await)? {
                 s.timelines.post_created(&p).await.map_err(transient)?;
             }
         }
-        Event::PostDeleted { post, .. } => {
-            s.timelines.post_deleted(*post).await.map_err(transient)?;
+        Event::PostDeleted { post, author } => {
+            s.timelines
+                .post_deleted(*post, *author)
+                .await
+                .map_err(transient)?;
         }
         Event::Followed { follower, followee } => {
             s.timelines

@@ -37,7 +37,7 @@
 //! - [`extract`]: JSON, path and query extractors that reject in that shape.
 //! - [`paging`]: page parameters to keel-pagination seeks, pages with `Link` headers.
 //! - [`events`]: the outbox relay and the consumers (timelines, notifications, analytics).
-//! - [`timeline`]: keel-feed's engine behind the storage's UUID ids.
+//! - [`timeline`]: keel-feed's engine over the store (keel-feed's `storage` bridge).
 //! - [`limits`]: keel-ratelimit's tower layer (in process or Redis): per IP, per user by tier,
 //!   per endpoint class; IETF headers, 429.
 //! - [`cache`]: read-through profile and post caches (memory or Redis) with hit counters.
@@ -107,13 +107,6 @@ impl App {
         let _ = metrics::handle();
         let demo = config.load_demo();
         let state = state::build(config).await?;
-        if state.backends.storage != "memory" {
-            let users = state.timelines.warm(state.store.as_ref(), 50).await?;
-            tracing::info!(
-                users,
-                "follow graph and recent posts loaded for the feed engine"
-            );
-        }
         let events = events::start(&state)
             .await
             .map_err(|e| StartError::Nats(e.to_string()))?;

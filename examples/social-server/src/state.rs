@@ -204,7 +204,7 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
         jwt: JwtSigner::new(&secret, config.access_ttl_secs, clock.clone()),
         tokens: TokenStore::new(config.refresh_ttl_secs, clock.clone()),
         rate_limit: crate::limits::layer(&config).map_err(StartError::Config)?,
-        timelines: Timelines::new(timeline_store, config.feed_threshold)?,
+        timelines: Timelines::new(&store, timeline_store, config.feed_threshold)?,
         page_policy: LimitPolicy::default(),
         notifications: Notifications::default(),
         trending: Trending::default(),

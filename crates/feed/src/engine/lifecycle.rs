@@ -5,9 +5,10 @@ use std::collections::HashSet;
 use super::FeedEngine;
 use crate::config::Strategy;
 use crate::error::Result;
+use crate::graph::GraphCursor;
 use crate::merge::merge_newest;
 use crate::metrics as m;
-use crate::model::{Position, Post, TimelineEntry, UserId, Visibility};
+use crate::model::{Position, Post, PostId, TimelineEntry, UserId, Visibility};
 
 /// Posts fetched per request when removing an unfollowed author's entries.
 const UNFOLLOW_PAGE: usize = 200;
@@ -78,31 +79,31 @@ impl FeedEngine {
         Ok(())
     }
 
-    /// Deletes `post` from every timeline: tombstones it first (so no late or repeated
-    /// delivery writes it back, and a running fan-out of it stops at its next chunk), then
-    /// removes it from the author's and every follower's timeline. Remove it from the post
-    /// source too, so the pull path no longer returns it.
+    /// Deletes post `id` by `author` from every timeline: tombstones it first (so no late or
+    /// repeated delivery writes it back, and a running fan-out of it stops at its next chunk),
+    /// then removes it from the author's and every follower's timeline. Remove it from the
+    /// post source too, so the pull path no longer returns it. Only the id and the author are
+    /// needed: the post may already be gone from storage.
     ///
     /// # Errors
     /// A graph or store error; deleting again is safe.
-    pub async fn delete(&self, post: &Post) -> Result<()> {
-        self.store.tombstone(post.id).await?;
-        let entry = post.entry();
-        self.store.remove(post.author, &[entry]).await?;
+    pub async fn delete(&self, id: PostId, author: UserId) -> Result<()> {
+        self.store.tombstone(id).await?;
+        self.store.remove_post(&[author], id, author).await?;
         if matches!(self.config.strategy, Strategy::Pull) {
             return Ok(());
         }
-        let mut after = None;
+        let mut after: Option<GraphCursor> = None;
         loop {
-            let chunk = self
+            let page = self
                 .graph
-                .followers(post.author, after, self.config.chunk_size)
+                .followers(author, after.as_ref(), self.config.chunk_size)
                 .await?;
-            self.store.remove_from_many(&chunk, entry).await?;
-            if chunk.len() < self.config.chunk_size {
-                return Ok(());
+            self.store.remove_post(&page.users, id, author).await?;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
             }
-            after = chunk.last().copied();
         }
     }
 

@@ -16,7 +16,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{FeedConfig, Strategy};
 use crate::error::Result;
-use crate::graph::FollowGraph;
+use crate::graph::{FollowGraph, GraphCursor};
 use crate::model::{TimelineEntry, UserId};
 use crate::source::PostSource;
 use crate::store::TimelineStore;
@@ -253,17 +253,16 @@ impl FeedEngine {
     /// Every user `user` follows, plus `user` (whose own posts are in their timeline).
     async fn followees_and_self(&self, user: UserId) -> Result<Vec<UserId>> {
         let mut all = vec![user];
-        let mut after = None;
+        let mut after: Option<GraphCursor> = None;
         loop {
             let page = self
                 .graph
-                .followees(user, after, self.config.chunk_size)
+                .followees(user, after.as_ref(), self.config.chunk_size)
                 .await?;
-            let short = page.len() < self.config.chunk_size;
-            after = page.last().copied();
-            all.extend(page.into_iter().filter(|&f| f != user));
-            if short || after.is_none() {
-                return Ok(all);
+            all.extend(page.users.into_iter().filter(|&f| f != user));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
             }
         }
     }

@@ -2,6 +2,7 @@
 
 use super::FeedEngine;
 use crate::error::Result;
+use crate::graph::GraphCursor;
 use crate::metrics as m;
 use crate::model::{Post, TimelineEntry, UserId, Visibility};
 use crate::store::{DeliverOptions, Delivery};
@@ -88,41 +89,42 @@ impl FeedEngine {
                 .saturating_sub(self.config.inactive_after_ms),
         };
         let author = entry.author;
-        let mut after: Option<UserId> = None;
+        let mut after: Option<GraphCursor> = None;
         loop {
             let version = self.graph.removal_version();
-            let chunk = self
+            let page = self
                 .graph
-                .followers(author, after, self.config.chunk_size)
+                .followers(author, after.as_ref(), self.config.chunk_size)
                 .await?;
-            if chunk.is_empty() {
-                break;
-            }
-            report.chunks += 1;
-            match self.store.deliver(&chunk, entry, opts).await? {
-                Delivery::Tombstoned => {
-                    report.cancelled = true;
-                    m::fanout_cancelled();
-                    break;
+            let chunk = page.users;
+            if !chunk.is_empty() {
+                report.chunks += 1;
+                match self.store.deliver(&chunk, entry, opts).await? {
+                    Delivery::Tombstoned => {
+                        report.cancelled = true;
+                        m::fanout_cancelled();
+                        break;
+                    }
+                    Delivery::Delivered(n) => {
+                        report.delivered += n;
+                        m::delivered(n);
+                    }
                 }
-                Delivery::Delivered(n) => {
-                    report.delivered += n;
-                    m::delivered(n);
+                // Write, then re-check: an unfollow that raced this chunk either is seen here
+                // or runs its own removal after our write, so no entry of an unfollowed author
+                // stays. When the graph says nothing was unfollowed since the chunk was read,
+                // skip it.
+                let unchanged = version.is_some() && self.graph.removal_version() == version;
+                if !unchanged {
+                    for gone in self.graph.not_following(author, &chunk).await? {
+                        self.store.remove(gone, &[entry]).await?;
+                    }
                 }
             }
-            // Write, then re-check: an unfollow that raced this chunk either is seen here or
-            // runs its own removal after our write, so no entry of an unfollowed author stays.
-            // When the graph says nothing was unfollowed since the chunk was read, skip it.
-            let unchanged = version.is_some() && self.graph.removal_version() == version;
-            if !unchanged {
-                for gone in self.graph.not_following(author, &chunk).await? {
-                    self.store.remove(gone, &[entry]).await?;
-                }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
             }
-            if chunk.len() < self.config.chunk_size {
-                break;
-            }
-            after = chunk.last().copied();
         }
         Ok(())
     }
@@ -141,22 +143,22 @@ impl FeedEngine {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut after = None;
+        let mut after: Option<GraphCursor> = None;
         loop {
-            let chunk = self
+            let page = self
                 .graph
-                .followers(author, after, self.config.chunk_size)
+                .followers(author, after.as_ref(), self.config.chunk_size)
                 .await?;
-            for &f in &chunk {
+            for &f in &page.users {
                 self.store.insert(f, &entries, self.config.cap).await?;
             }
-            for gone in self.graph.not_following(author, &chunk).await? {
+            for gone in self.graph.not_following(author, &page.users).await? {
                 self.store.remove(gone, &entries).await?;
             }
-            if chunk.len() < self.config.chunk_size {
-                return Ok(());
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
             }
-            after = chunk.last().copied();
         }
     }
 }

@@ -104,6 +104,15 @@ impl Timeline {
         }
     }
 
+    /// Removes `post` wherever it sits, looking from the newest end (deleted posts are
+    /// usually recent).
+    fn remove_post(&mut self, post: PostId) {
+        self.settle();
+        if let Some(i) = self.entries.iter().rposition(|x| x.position.post == post) {
+            self.entries.remove(i);
+        }
+    }
+
     fn remove(&mut self, position: Position) {
         self.settle();
         if let Ok(i) = self.entries.binary_search_by(|x| x.position.cmp(&position)) {
@@ -218,12 +227,12 @@ impl TimelineStore for MemoryStore {
         Ok(())
     }
 
-    async fn remove_from_many(&self, users: &[UserId], entry: TimelineEntry) -> Result<()> {
+    async fn remove_post(&self, users: &[UserId], post: PostId, _author: UserId) -> Result<()> {
         for &u in users {
             if let Some(shard) = self.shard(u)
                 && let Some(t) = shard.lock().get_mut(&u)
             {
-                t.remove(entry.position);
+                t.remove_post(post);
             }
         }
         Ok(())

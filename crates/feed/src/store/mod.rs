@@ -72,8 +72,9 @@ pub trait TimelineStore: Send + Sync + std::fmt::Debug {
     /// Removes `entries` from `user`'s timeline (absent entries are ignored).
     async fn remove(&self, user: UserId, entries: &[TimelineEntry]) -> Result<()>;
 
-    /// Removes `entry` from the timelines of all `users`.
-    async fn remove_from_many(&self, users: &[UserId], entry: TimelineEntry) -> Result<()>;
+    /// Removes the entry of `post` (by `author`) from the timelines of all `users`, whatever
+    /// its position: a deleted post's position may no longer be known.
+    async fn remove_post(&self, users: &[UserId], post: PostId, author: UserId) -> Result<()>;
 
     /// Up to `limit` entries of `user`'s timeline strictly older than `before` (from the newest
     /// when `None`), newest first; `None` when the timeline is missing.

@@ -10,9 +10,10 @@
 //!   sorts first and is never returned.
 //! - `{prefix}tomb:{post:032x}`: a tombstone, with a time to live (default 7 days).
 //!
-//! Timelines written by keel-feed before ids became 128 bits (members of 32 hex digits) are
-//! not readable by this version ([`FeedError::Corrupt`]): evict them (delete the keys, or use a
-//! new prefix) and they are regenerated on their owners' next read.
+//! Timelines written by keel-feed before ids became 128 bits live under `{prefix}tl:{decimal
+//! id}` keys, which this version never reads: their owners' timelines are regenerated on their
+//! next read. Delete the old keys (or start on a new prefix) to free the memory; a
+//! `RedisLeaderboard` written before (decimal members) must be cleared.
 //!
 //! Fan-out writes run as one Lua script per chunk of followers (existence, activity and
 //! tombstone checks, `ZADD`, trim), so a chunk is atomic with respect to a delete. Keys of one
@@ -319,11 +320,11 @@ impl TimelineStore for RedisStore {
         Ok(())
     }
 
-    async fn remove_from_many(&self, users: &[UserId], entry: TimelineEntry) -> Result<()> {
+    async fn remove_post(&self, users: &[UserId], post: PostId, author: UserId) -> Result<()> {
         if users.is_empty() {
             return Ok(());
         }
-        let m = member(&entry);
+        let m = member_of(post, author);
         let mut pipe = redis::pipe();
         for &u in users {
             pipe.zrem(self.timeline_key(u), m.as_slice()).ignore();

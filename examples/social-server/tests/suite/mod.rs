@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::support::{Server, config, ids};
 
 mod errors;
+mod feed;
 mod lists;
 mod posts;
 mod social;
