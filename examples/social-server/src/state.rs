@@ -202,7 +202,7 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
     .map_err(|e| StartError::Config(e.to_string()))?;
     let inner = Inner {
         jwt: JwtSigner::new(&secret, config.access_ttl_secs, clock.clone()),
-        tokens: TokenStore::new(config.refresh_ttl_secs, clock.clone()),
+        tokens: TokenStore::new(store.clone(), config.refresh_ttl_secs, clock.clone()),
         rate_limit: crate::limits::layer(&config).map_err(StartError::Config)?,
         timelines: Timelines::new(timeline_store, config.feed_threshold)?,
         page_policy: LimitPolicy::default(),

@@ -9,7 +9,7 @@ use super::index::InvertedIndex;
 use crate::clock::Timestamp;
 use crate::event::{Event, OutboxRecord};
 use crate::id::{CommentId, PostId, UserId};
-use crate::model::{Comment, Post, User};
+use crate::model::{ApiKey, Comment, Post, TokenHash, User};
 
 /// One outbox row and its delivery state.
 #[derive(Debug)]
@@ -52,6 +52,10 @@ pub(crate) struct State {
     pub(super) outbox: BTreeMap<i64, OutboxEntry>,
     /// The next outbox `seq`.
     pub(super) next_seq: i64,
+    /// Refresh token hash -> (user, expires at).
+    pub(super) refresh_tokens: HashMap<TokenHash, (UserId, Timestamp)>,
+    /// API key hash -> key.
+    pub(super) api_keys: HashMap<TokenHash, ApiKey>,
     pub(super) post_index: InvertedIndex<PostId>,
     pub(super) user_index: InvertedIndex<UserId>,
 }

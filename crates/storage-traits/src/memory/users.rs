@@ -180,6 +180,7 @@ impl State {
         }
         self.unindex_user(&user);
         self.users.remove(&id);
+        self.remove_credentials(id);
         self.emit(tx, Event::UserDeleted { user: id });
         Ok(())
     }

@@ -10,6 +10,7 @@
 //! a GIN index and `ts_rank`.
 
 mod comments;
+mod credentials;
 pub(crate) mod error;
 #[cfg(test)]
 mod explain_tests;
