@@ -19,8 +19,8 @@ use crate::error::Result;
 use crate::event::OutboxRecord;
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{
-    ApiKey, Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Post,
-    PostPatch, PostQuery, TokenHash, User, UserPatch,
+    ApiKey, Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Notification,
+    Post, PostPatch, PostQuery, TokenHash, User, UserPatch,
 };
 use crate::page::{Seek, Window};
 
@@ -193,9 +193,33 @@ pub trait CredentialRepo: Send + Sync {
     async fn revoke_api_key(&self, user: UserId, id: uuid::Uuid) -> Result<bool>;
 }
 
+/// Most notifications kept per recipient; adding one more drops the oldest.
+pub const MAX_NOTIFICATIONS_PER_USER: usize = 500;
+
+/// Notifications, written by an event consumer and read by their recipient. Deleting a user
+/// deletes the notifications addressed to them. No outbox event is written.
+#[async_trait]
+pub trait NotificationRepo: Send + Sync {
+    /// Stores `n` for `n.recipient`, keeping only their newest
+    /// [`MAX_NOTIFICATIONS_PER_USER`]. Idempotent by `n.id` (`Ok(false)` when already
+    /// stored), and `Ok(false)` without writing when the actor is the recipient (nobody is
+    /// told of their own action). `NotFound` when the recipient does not exist.
+    async fn add_notification(&self, n: Notification) -> Result<bool>;
+    /// `user`'s notifications, newest first ([`List::Notifications`](crate::page::List::Notifications)).
+    async fn notifications(&self, user: UserId, seek: &Seek) -> Result<Window<Notification>>;
+}
+
 /// Every repository of one backend. Implemented for any type that implements them all.
 pub trait Store:
-    UserRepo + PostRepo + FollowRepo + LikeRepo + CommentRepo + OutboxRepo + SearchRepo + CredentialRepo
+    UserRepo
+    + PostRepo
+    + FollowRepo
+    + LikeRepo
+    + CommentRepo
+    + OutboxRepo
+    + SearchRepo
+    + CredentialRepo
+    + NotificationRepo
 {
 }
 
@@ -208,5 +232,6 @@ impl<T> Store for T where
         + OutboxRepo
         + SearchRepo
         + CredentialRepo
+        + NotificationRepo
 {
 }

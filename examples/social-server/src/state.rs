@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use crate::auth::{PasswordHasher, TokenStore, jwt::JwtSigner};
 use crate::cache::Cache;
 use crate::config::Config;
-use crate::notify::Notifications;
 use crate::timeline::Timelines;
 use crate::trending::Trending;
 
@@ -84,8 +83,6 @@ pub struct Inner {
     pub page_policy: LimitPolicy,
     /// Home timelines.
     pub timelines: Timelines,
-    /// Notifications.
-    pub notifications: Notifications,
     /// Trending counters.
     pub trending: Trending,
     /// Profile cache.
@@ -206,7 +203,6 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
         rate_limit: crate::limits::layer(&config).map_err(StartError::Config)?,
         timelines: Timelines::new(timeline_store, config.feed_threshold)?,
         page_policy: LimitPolicy::default(),
-        notifications: Notifications::default(),
         trending: Trending::default(),
         backends: Backends {
             storage,

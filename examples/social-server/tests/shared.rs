@@ -102,3 +102,53 @@ async fn credentials_survive_a_restart_and_are_shared_by_instances_on_postgres()
     a.stop().await;
     b.stop().await;
 }
+
+fn kinds(page: &serde_json::Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_survive_a_restart_and_are_shared_by_instances_on_postgres() {
+    let Some(c) = shared_config("social_notes").await else {
+        return;
+    };
+    let a = Server::start(c.clone()).await;
+    let (ada, ada_t, _) = a.user("ada").await;
+    let (_, bob_t, _) = a.user("bob").await;
+    a.post(&format!("/users/{ada}/follow"), Some(&bob_t), json!({}))
+        .await
+        .expect(204);
+    a.eventually("/notifications", Some(&ada_t), |b| kinds(b) == ["followed"])
+        .await;
+    let post = a
+        .post("/posts", Some(&ada_t), json!({"content": "hello"}))
+        .await
+        .expect(201);
+    let post = post.body["id"].as_str().unwrap().to_owned();
+    a.stop().await;
+
+    // Kept across a restart.
+    let a = Server::start(c.clone()).await;
+    let page = a.get("/notifications", Some(&ada_t)).await.expect(200);
+    assert_eq!(kinds(&page.body), ["followed"]);
+
+    // A like through a second instance reaches the first, and both list the same.
+    let b = Server::start(c).await;
+    b.post(&format!("/posts/{post}/like"), Some(&bob_t), json!({}))
+        .await
+        .expect(200);
+    let on_a = a
+        .eventually("/notifications", Some(&ada_t), |b| {
+            kinds(b) == ["liked", "followed"]
+        })
+        .await;
+    let on_b = b.get("/notifications", Some(&ada_t)).await.expect(200);
+    assert_eq!(on_a, on_b.body);
+    a.stop().await;
+    b.stop().await;
+}

@@ -8,6 +8,7 @@
 
 mod credentials;
 mod index;
+mod notifications;
 mod outbox;
 mod posts;
 mod social;

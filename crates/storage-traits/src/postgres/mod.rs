@@ -15,6 +15,7 @@ pub(crate) mod error;
 #[cfg(test)]
 mod explain_tests;
 pub(crate) mod lists;
+mod notifications;
 mod outbox;
 pub(crate) mod posts;
 pub(crate) mod rows;

@@ -15,7 +15,9 @@
 //! - comments by post and parent in time order, by author, by parent (cascades);
 //! - the outbox's pending records in `seq` order and per aggregate;
 //! - refresh tokens by hash (primary key), by user (cascades) and by expiry (the purge); API
-//!   keys by hash (unique), by id and by user (migration 3).
+//!   keys by hash (unique), by id and by user (migration 3);
+//! - notifications by recipient and time (`notifications_recipient_time_idx`, migration 4),
+//!   which also serves the per-user cap's trim.
 
 use sqlx::{Executor, PgPool};
 
@@ -151,6 +153,23 @@ CREATE TABLE api_keys (
     created_at bigint NOT NULL
 );
 CREATE INDEX api_keys_user_idx ON api_keys (user_id);
+"#,
+    },
+    Migration {
+        version: 4,
+        name: "notifications",
+        sql: r#"
+CREATE TABLE notifications (
+    id           uuid PRIMARY KEY,
+    recipient_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind         text NOT NULL CHECK (kind IN ('followed', 'liked', 'commented')),
+    actor_id     uuid NOT NULL,
+    post_id      uuid,
+    comment_id   uuid,
+    created_at   bigint NOT NULL
+);
+CREATE INDEX notifications_recipient_time_idx
+    ON notifications (recipient_id, created_at DESC, id DESC);
 "#,
     },
 ];

@@ -15,6 +15,7 @@
 //! | outbox record | the shard of the row it describes | every write stays one local transaction |
 //! | username and email claims | shard 0 (the directory shard) | global uniqueness, see below |
 //! | refresh tokens and API keys | shard 0 | a lookup by hash (every authenticated API-key call) is one query |
+//! | notification | its recipient's home shard | adding and listing are one-shard calls; deleted with the user |
 //!
 //! Every outbox aggregate lives on one shard (user events on the home shard, follow events on
 //! the follower's, post, like and comment events on the post's), so per-aggregate order holds
@@ -106,6 +107,7 @@
 mod content;
 mod credentials;
 pub mod merge;
+mod notifications;
 mod outbox;
 mod social;
 mod users;
