@@ -155,13 +155,20 @@ async fn analytics(s: &AppState, event: &Event) {
     metrics::counter!("keel_social_events_total", "type" => event.kind()).increment(1);
     match event {
         Event::PostCreated {
-            post, visibility, ..
+            post,
+            visibility,
+            created_at,
+            ..
         } => {
-            let created = s
-                .store
-                .post(*post)
-                .await
-                .map_or_else(|_| s.clock.now(), |p| p.created_at);
+            // The event carries the time; only records older than that field read the post.
+            let created = if *created_at == keel_storage::Timestamp::EPOCH {
+                s.store
+                    .post(*post)
+                    .await
+                    .map_or_else(|_| s.clock.now(), |p| p.created_at)
+            } else {
+                *created_at
+            };
             s.trending
                 .created(*post, created, *visibility == Visibility::Public);
         }
