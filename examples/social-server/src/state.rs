@@ -182,6 +182,11 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
         ),
         None => (Cache::memory("users"), Cache::memory("posts")),
     };
+    if config.admin_token.as_ref().is_some_and(|t| t.len() < 32) {
+        return Err(StartError::Config(
+            "KEEL_ADMIN_TOKEN must be at least 32 bytes".to_owned(),
+        ));
+    }
     let secret = secret_bytes(&config)?;
     let cursor_key: [u8; 32] = Sha256::new()
         .chain_update(b"keel cursors v1")
