@@ -49,6 +49,11 @@ pub enum Event {
         author: UserId,
         /// Its visibility.
         visibility: Visibility,
+        /// Its creation time (the post's `created_at`), so consumers order and rank it
+        /// without reading the post back. Records written before this field existed read as
+        /// [`Timestamp::EPOCH`]: treat that as unknown.
+        #[serde(default)]
+        created_at: Timestamp,
     },
     /// A post was edited.
     PostUpdated {
@@ -194,6 +199,24 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn post_created_carries_its_time_and_reads_old_records() {
+        let e = Event::PostCreated {
+            post: PostId(Uuid::nil()),
+            author: UserId(Uuid::nil()),
+            visibility: Visibility::Public,
+            created_at: Timestamp::from_micros(42),
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["created_at"], 42);
+        let mut old = v;
+        old.as_object_mut().unwrap().remove("created_at");
+        match serde_json::from_value::<Event>(old).unwrap() {
+            Event::PostCreated { created_at, .. } => assert_eq!(created_at, Timestamp::EPOCH),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn events_serialize_with_their_kind_as_tag() {

@@ -42,7 +42,9 @@
 //! - [`page`]: every list as a `keel-pagination` keyset: [`List`] and its sort, [`Seek`] in,
 //!   [`Window`] out.
 //! - [`event`]: the outbox [`Event`]s and [`OutboxRecord`].
-//! - [`repo`]: the repository traits and [`Store`], all of them together.
+//! - [`repo`]: the repository traits and [`Store`], all of them together; [`CredentialRepo`]
+//!   keeps refresh tokens and API keys as [`TokenHash`]es, [`NotificationRepo`] each user's
+//!   newest notifications.
 //! - [`memory`]: [`MemoryStore`], the concurrent in-memory backend.
 //! - `postgres` (feature `postgres`): `PgStore`, the PostgreSQL backend with embedded migrations.
 //! - `sharded` (feature `sharded`): `ShardedPgStore`, users spread over several PostgreSQL
@@ -101,14 +103,16 @@ pub use event::{Event, OutboxRecord};
 pub use id::{CommentId, IdGenerator, PostId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
-    Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment, NewPost, NewUser, Post,
-    PostOrder, PostPatch, PostQuery, PostType, User, UserPatch, Visibility,
+    ApiKey, Comment, Follow, FollowCounts, Like, LikeOutcome, NewComment, NewPost, NewUser,
+    Notification, NotificationKind, Post, PostOrder, PostPatch, PostQuery, PostType, TokenHash,
+    User, UserPatch, Visibility,
 };
 pub use page::{List, Seek, Window};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PgStore};
 pub use repo::{
-    CommentRepo, FollowRepo, LikeRepo, OutboxRepo, PostRepo, SearchHit, SearchRepo, Store, UserRepo,
+    CommentRepo, CredentialRepo, FollowRepo, LikeRepo, NotificationRepo, OutboxRepo, PostRepo,
+    SearchHit, SearchRepo, Store, UserRepo,
 };
 #[cfg(feature = "sharded")]
 pub use sharded::ShardedPgStore;

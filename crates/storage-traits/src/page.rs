@@ -59,6 +59,8 @@ pub enum List {
     UsersByPrefix,
     /// Post search hits, best first: `score` desc, `id` desc.
     SearchPosts,
+    /// A user's notifications, newest first: `created_at` desc, `id` desc.
+    Notifications,
     /// User search hits, best first: `score` desc, `id` desc.
     SearchUsers,
 }
@@ -69,6 +71,7 @@ impl List {
         match self {
             List::PostsByAuthor => "posts_by_author",
             List::Posts => "posts",
+            List::Notifications => "notifications",
             List::PostsOldestFirst => "posts_oldest_first",
             List::Followers => "followers",
             List::Following => "following",
@@ -88,7 +91,9 @@ impl List {
         use ValueKind::{F64, I64, Text, Uuid};
         let b = SortSpec::builder();
         match self {
-            List::PostsByAuthor | List::Posts => b.desc("created_at", I64).tiebreaker("id", Uuid),
+            List::PostsByAuthor | List::Posts | List::Notifications => {
+                b.desc("created_at", I64).tiebreaker("id", Uuid)
+            }
             List::Followers => b.desc("created_at", I64).tiebreaker("follower_id", Uuid),
             List::Following => b.desc("created_at", I64).tiebreaker("followee_id", Uuid),
             List::PostsOldestFirst | List::Comments => {
@@ -250,6 +255,7 @@ mod tests {
             List::PostsByAuthor,
             List::Posts,
             List::PostsOldestFirst,
+            List::Notifications,
             List::Followers,
             List::Following,
             List::Comments,

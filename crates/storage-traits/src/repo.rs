@@ -14,12 +14,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::event::OutboxRecord;
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{
-    Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Post, PostPatch,
-    PostQuery, User, UserPatch,
+    ApiKey, Comment, Follow, FollowCounts, LikeOutcome, NewComment, NewPost, NewUser, Notification,
+    Post, PostPatch, PostQuery, TokenHash, User, UserPatch,
 };
 use crate::page::{Seek, Window};
 
@@ -161,13 +162,76 @@ pub trait SearchRepo: Send + Sync {
     async fn search_users(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<User>>>;
 }
 
+/// Users' credentials: refresh tokens (revocable, single use) and API keys, each stored only as
+/// the [`TokenHash`] of its secret. Deleting a user deletes their credentials. Credentials
+/// write no outbox event (they are not part of the social model's history).
+///
+/// Expiry is judged by the backend's clock: a refresh token is valid while `now < expires_at`.
+#[async_trait]
+pub trait CredentialRepo: Send + Sync {
+    /// Stores a refresh token of `user`, valid until `expires_at`. `NotFound` when the user
+    /// does not exist; `Conflict` (field `token`) when the hash is already stored.
+    async fn issue_refresh_token(
+        &self,
+        token: &TokenHash,
+        user: UserId,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// Consumes a refresh token: deletes it and returns its user if it was stored and not
+    /// expired. Single use: of concurrent calls with one token, at most one gets the user.
+    async fn take_refresh_token(&self, token: &TokenHash) -> Result<Option<UserId>>;
+    /// Deletes a refresh token; whether it was stored.
+    async fn revoke_refresh_token(&self, token: &TokenHash) -> Result<bool>;
+    /// Deletes every expired refresh token (run it from a periodic job); returns how many.
+    async fn purge_expired_refresh_tokens(&self) -> Result<u64>;
+    /// Stores an API key of `user` labelled `name` (1 to 64 characters). `NotFound` when the
+    /// user does not exist; `Conflict` (field `token`) when the hash is already stored.
+    async fn create_api_key(&self, key: &TokenHash, user: UserId, name: &str) -> Result<ApiKey>;
+    /// The API key with this hash, if stored.
+    async fn api_key(&self, key: &TokenHash) -> Result<Option<ApiKey>>;
+    /// Deletes `user`'s API key `id`; whether it existed (another user's key is not touched).
+    async fn revoke_api_key(&self, user: UserId, id: uuid::Uuid) -> Result<bool>;
+}
+
+/// Most notifications kept per recipient; adding one more drops the oldest.
+pub const MAX_NOTIFICATIONS_PER_USER: usize = 500;
+
+/// Notifications, written by an event consumer and read by their recipient. Deleting a user
+/// deletes the notifications addressed to them. No outbox event is written.
+#[async_trait]
+pub trait NotificationRepo: Send + Sync {
+    /// Stores `n` for `n.recipient`, keeping only their newest
+    /// [`MAX_NOTIFICATIONS_PER_USER`]. Idempotent by `n.id` (`Ok(false)` when already
+    /// stored), and `Ok(false)` without writing when the actor is the recipient (nobody is
+    /// told of their own action). `NotFound` when the recipient does not exist.
+    async fn add_notification(&self, n: Notification) -> Result<bool>;
+    /// `user`'s notifications, newest first ([`List::Notifications`](crate::page::List::Notifications)).
+    async fn notifications(&self, user: UserId, seek: &Seek) -> Result<Window<Notification>>;
+}
+
 /// Every repository of one backend. Implemented for any type that implements them all.
 pub trait Store:
-    UserRepo + PostRepo + FollowRepo + LikeRepo + CommentRepo + OutboxRepo + SearchRepo
+    UserRepo
+    + PostRepo
+    + FollowRepo
+    + LikeRepo
+    + CommentRepo
+    + OutboxRepo
+    + SearchRepo
+    + CredentialRepo
+    + NotificationRepo
 {
 }
 
 impl<T> Store for T where
-    T: UserRepo + PostRepo + FollowRepo + LikeRepo + CommentRepo + OutboxRepo + SearchRepo
+    T: UserRepo
+        + PostRepo
+        + FollowRepo
+        + LikeRepo
+        + CommentRepo
+        + OutboxRepo
+        + SearchRepo
+        + CredentialRepo
+        + NotificationRepo
 {
 }

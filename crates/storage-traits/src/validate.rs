@@ -204,6 +204,22 @@ pub fn new_comment(c: &NewComment) -> Result<()> {
     non_blank("content", &c.content, MAX_COMMENT_CHARS)
 }
 
+/// API key label length bounds, in characters.
+pub const API_KEY_NAME_CHARS: (usize, usize) = (1, 64);
+
+/// Checks an API key's label: 1 to 64 characters, not only whitespace.
+pub fn api_key_name(name: &str) -> Result<()> {
+    let (min, max) = API_KEY_NAME_CHARS;
+    let n = name.trim().chars().count();
+    if n < min || name.chars().count() > max {
+        return Err(StorageError::invalid(
+            "name",
+            format!("{min} to {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// Most ids one [`posts_by_ids`](crate::PostRepo::posts_by_ids) call accepts.
 pub const MAX_IDS_PER_CALL: usize = 1000;
 /// Most records one outbox claim returns.

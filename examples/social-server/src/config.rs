@@ -38,6 +38,11 @@ pub struct Config {
     /// secret is generated when absent (tokens then die with the process).
     #[arg(long, env = "KEEL_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// Token of the administration API (`PUT /admin/users/{id}/verified`, sent as
+    /// `X-Admin-Token`), at least 32 bytes. The administration API is disabled (404) when
+    /// absent.
+    #[arg(long, env = "KEEL_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Lifetime of an access token, in seconds.
     #[arg(long, env = "KEEL_ACCESS_TTL_SECS", default_value_t = 900)]
     pub access_ttl_secs: u64,
@@ -112,6 +117,7 @@ impl Config {
         config.database_url = None;
         config.redis_url = None;
         config.nats_url = None;
+        config.admin_token = None;
         config
     }
 
@@ -128,5 +134,28 @@ impl Config {
     /// [`Config::header_timeout_ms`] as a duration.
     pub fn header_timeout(&self) -> Duration {
         Duration::from_millis(self.header_timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Config;
+
+    #[test]
+    fn help_lists_every_option_with_its_variable() {
+        let help = Config::command().render_long_help().to_string();
+        for needle in [
+            "--admin-token",
+            "KEEL_ADMIN_TOKEN",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "NATS_URL",
+            "KEEL_JWT_SECRET",
+            "KEEL_BIND",
+        ] {
+            assert!(help.contains(needle), "--help lacks {needle}: {help}");
+        }
     }
 }

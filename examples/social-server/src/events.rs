@@ -13,11 +13,10 @@ use keel_events::{
     ConsumerHandle, ConsumerRunner, Envelope, Handler, HandlerError, MemoryDeduplicator,
     OutboxRelay, RunnerOptions, StorageOutbox, SubscriptionSpec,
 };
-use keel_storage::{Event, OutboxRepo, StorageError, Visibility};
+use keel_storage::{Event, Notification, NotificationKind, OutboxRepo, StorageError, Visibility};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::notify::{Notification, NotificationKind};
 use crate::state::AppState;
 
 /// How often the relay polls an empty outbox.
@@ -114,49 +113,45 @@ async fn timelines(s: &AppState, event: &Event) -> Result<(), HandlerError> {
 
 async fn notifications(s: &AppState, env: &Envelope, event: &Event) -> Result<(), HandlerError> {
     let at = keel_storage::Timestamp::from_millis(env.occurred_at_ms);
-    let note = |kind, actor, post, comment| Notification {
+    let note = |recipient, kind, actor, post, comment| Notification {
         id: env.id,
+        recipient,
         kind,
-        actor_id: actor,
-        post_id: post,
-        comment_id: comment,
+        actor,
+        post,
+        comment,
         created_at: at,
     };
-    match event {
-        Event::Followed { follower, followee } => {
-            s.notifications.push(
-                *followee,
-                note(NotificationKind::Followed, *follower, None, None),
-            );
-        }
-        Event::Liked { user, post } => {
-            if let Some(p) = gone(s.store.post(*post).await)? {
-                s.notifications.push(
-                    p.author,
-                    note(NotificationKind::Liked, *user, Some(*post), None),
-                );
-            }
-        }
+    let n = match event {
+        Event::Followed { follower, followee } => Some(note(
+            *followee,
+            NotificationKind::Followed,
+            *follower,
+            None,
+            None,
+        )),
+        Event::Liked { user, post } => gone(s.store.post(*post).await)?
+            .map(|p| note(p.author, NotificationKind::Liked, *user, Some(*post), None)),
         Event::CommentAdded {
             comment,
             post,
             author,
             ..
-        } => {
-            if let Some(p) = gone(s.store.post(*post).await)? {
-                s.notifications.push(
-                    p.author,
-                    note(
-                        NotificationKind::Commented,
-                        *author,
-                        Some(*post),
-                        Some(*comment),
-                    ),
-                );
-            }
-        }
-        Event::UserDeleted { user } => s.notifications.remove_user(*user),
-        _ => {}
+        } => gone(s.store.post(*post).await)?.map(|p| {
+            note(
+                p.author,
+                NotificationKind::Commented,
+                *author,
+                Some(*post),
+                Some(*comment),
+            )
+        }),
+        // Deleting a user deletes the notifications addressed to them in the store.
+        _ => None,
+    };
+    if let Some(n) = n {
+        // Idempotent by the event id; a recipient deleted meanwhile needs nothing.
+        gone(s.store.add_notification(n).await)?;
     }
     Ok(())
 }
@@ -165,13 +160,20 @@ async fn analytics(s: &AppState, event: &Event) {
     metrics::counter!("keel_social_events_total", "type" => event.kind()).increment(1);
     match event {
         Event::PostCreated {
-            post, visibility, ..
+            post,
+            visibility,
+            created_at,
+            ..
         } => {
-            let created = s
-                .store
-                .post(*post)
-                .await
-                .map_or_else(|_| s.clock.now(), |p| p.created_at);
+            // The event carries the time; only records older than that field read the post.
+            let created = if *created_at == keel_storage::Timestamp::EPOCH {
+                s.store
+                    .post(*post)
+                    .await
+                    .map_or_else(|_| s.clock.now(), |p| p.created_at)
+            } else {
+                *created_at
+            };
             s.trending
                 .created(*post, created, *visibility == Visibility::Public);
         }

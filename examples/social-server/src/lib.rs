@@ -52,7 +52,9 @@
 //! - Headers: read within `--header-timeout-ms` or the connection is closed; a whole request
 //!   within `--request-timeout-ms` (408). Client request ids kept only if short and plain.
 //! - Credentials: access tokens over 4 KiB, or with any `alg` but HS256, rejected before the
-//!   signature check; refresh tokens and API keys compared by SHA-256, never stored in clear;
+//!   signature check; refresh tokens and API keys stored in keel-storage as SHA-256 only
+//!   (shared by every instance on one database, kept across restarts; expired refresh tokens
+//!   purged hourly);
 //!   password hashing capped at `--hash-concurrency` at once (503 when saturated).
 //! - Cursors: signed (HMAC) and bound to their list and filters (400 otherwise); page sizes
 //!   clamped to 100; search text 1 to 200 characters.
@@ -71,6 +73,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod notify;
@@ -95,6 +98,7 @@ pub use state::{AppState, StartError};
 pub struct App {
     state: AppState,
     events: events::EventPipeline,
+    jobs: jobs::Jobs,
 }
 
 impl App {
@@ -113,7 +117,12 @@ impl App {
         if demo && let Err(e) = demo::load(&state).await {
             tracing::warn!(error = %e, "demo dataset not loaded");
         }
-        Ok(Self { state, events })
+        let jobs = jobs::Jobs::start(&state, jobs::PURGE_EVERY);
+        Ok(Self {
+            state,
+            events,
+            jobs,
+        })
     }
 
     /// The shared state.
@@ -130,7 +139,9 @@ impl App {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        server::run(listener, self.state, self.events, shutdown).await
+        let served = server::run(listener, self.state, self.events, shutdown).await;
+        self.jobs.shutdown().await;
+        served
     }
 }
 

@@ -148,7 +148,7 @@ pub fn layer(config: &Config) -> Result<RateLimitLayer, String> {
 /// Middleware: puts the authenticated [`Caller`] (bad credentials count as anonymous here; the
 /// handler answers 401) in the extensions for the limiter.
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if let Some(c) = crate::auth::extract::identify(&state, request.headers()) {
+    if let Some(c) = crate::auth::extract::identify(&state, request.headers()).await {
         request.extensions_mut().insert(Caller {
             user: c.user,
             tier: c.tier,

@@ -1,15 +1,10 @@
-//! Notifications (someone followed you, liked or commented on your post), written by the
-//! notifications consumer and read by `GET /notifications`. Kept in memory, newest
-//! [`MAX_PER_USER`] per user.
+//! Notifications (someone followed you, liked or commented on your post): written by the
+//! notifications consumer into keel-storage ([`NotificationRepo`](keel_storage::NotificationRepo),
+//! the newest 500 per user, shared by every instance on one database and kept across
+//! restarts), read by `GET /notifications`. This module holds what the API answers.
 
-use std::collections::VecDeque;
-
-use dashmap::DashMap;
 use keel_storage::{CommentId, PostId, Timestamp, UserId};
 use serde::Serialize;
-
-/// Notifications kept per user; older ones are dropped.
-pub const MAX_PER_USER: usize = 500;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -45,36 +40,19 @@ pub struct Notification {
     pub created_at: Timestamp,
 }
 
-/// Every user's notifications.
-#[derive(Debug, Default)]
-pub struct Notifications {
-    by_user: DashMap<UserId, VecDeque<Notification>>,
-}
-
-impl Notifications {
-    /// Adds a notification for `recipient` (never for one's own action).
-    pub fn push(&self, recipient: UserId, n: Notification) {
-        if recipient == n.actor_id {
-            return;
+impl From<&keel_storage::Notification> for Notification {
+    fn from(n: &keel_storage::Notification) -> Self {
+        Self {
+            id: n.id,
+            kind: match n.kind {
+                keel_storage::NotificationKind::Followed => NotificationKind::Followed,
+                keel_storage::NotificationKind::Liked => NotificationKind::Liked,
+                _ => NotificationKind::Commented,
+            },
+            actor_id: n.actor,
+            post_id: n.post,
+            comment_id: n.comment,
+            created_at: n.created_at,
         }
-        let mut list = self.by_user.entry(recipient).or_default();
-        if list.iter().any(|x| x.id == n.id) {
-            return;
-        }
-        list.push_front(n);
-        list.truncate(MAX_PER_USER);
-    }
-
-    /// `user`'s notifications, newest first.
-    pub fn of(&self, user: UserId) -> Vec<Notification> {
-        self.by_user
-            .get(&user)
-            .map(|l| l.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// Forgets `user`'s notifications (account deleted).
-    pub fn remove_user(&self, user: UserId) {
-        self.by_user.remove(&user);
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, comments, feed, posts, social, users, views};
+use crate::routes::{admin, auth, comments, feed, posts, social, users, views};
 
 struct Security;
 
@@ -28,6 +28,10 @@ impl Modify for Security {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
         );
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Admin-Token"))),
+        );
     }
 }
 
@@ -45,6 +49,7 @@ impl Modify for Security {
         social::unlike,
         comments::add_comment, comments::list_comments, comments::delete_comment,
         feed::feed, feed::notifications, feed::trending, feed::search_posts,
+        admin::set_verified,
     ),
     components(schemas(
         views::UserView, views::PostView, views::CommentView, views::FollowView, views::LikeView,

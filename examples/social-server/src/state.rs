@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use crate::auth::{PasswordHasher, TokenStore, jwt::JwtSigner};
 use crate::cache::Cache;
 use crate::config::Config;
-use crate::notify::Notifications;
 use crate::timeline::Timelines;
 use crate::trending::Trending;
 
@@ -84,8 +83,6 @@ pub struct Inner {
     pub page_policy: LimitPolicy,
     /// Home timelines.
     pub timelines: Timelines,
-    /// Notifications.
-    pub notifications: Notifications,
     /// Trending counters.
     pub trending: Trending,
     /// Profile cache.
@@ -185,6 +182,11 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
         ),
         None => (Cache::memory("users"), Cache::memory("posts")),
     };
+    if config.admin_token.as_ref().is_some_and(|t| t.len() < 32) {
+        return Err(StartError::Config(
+            "KEEL_ADMIN_TOKEN must be at least 32 bytes".to_owned(),
+        ));
+    }
     let secret = secret_bytes(&config)?;
     let cursor_key: [u8; 32] = Sha256::new()
         .chain_update(b"keel cursors v1")
@@ -202,11 +204,10 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
     .map_err(|e| StartError::Config(e.to_string()))?;
     let inner = Inner {
         jwt: JwtSigner::new(&secret, config.access_ttl_secs, clock.clone()),
-        tokens: TokenStore::new(config.refresh_ttl_secs, clock.clone()),
+        tokens: TokenStore::new(store.clone(), config.refresh_ttl_secs, clock.clone()),
         rate_limit: crate::limits::layer(&config).map_err(StartError::Config)?,
         timelines: Timelines::new(&store, timeline_store, config.feed_threshold)?,
         page_policy: LimitPolicy::default(),
-        notifications: Notifications::default(),
         trending: Trending::default(),
         backends: Backends {
             storage,

@@ -128,3 +128,25 @@ async fn a_request_over_the_timeout_gets_408_in_the_error_shape() {
     assert!(response.contains("x-request-id"), "{response}");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administration_is_disabled_without_a_token_and_refuses_a_short_one() {
+    let mut c = config();
+    c.admin_token = None;
+    let s = Server::start(c).await;
+    let (bob, _, _) = s.user("bob").await;
+    let r = s
+        .client
+        .put(format!("{}/admin/users/{bob}/verified", s.base))
+        .header("x-admin-token", "anything")
+        .json(&serde_json::json!({"verified": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    s.stop().await;
+    let mut c = config();
+    c.admin_token = Some("short".to_owned());
+    let err = keel_social_server::App::build(c).await.unwrap_err();
+    assert!(err.to_string().contains("KEEL_ADMIN_TOKEN"), "{err}");
+}

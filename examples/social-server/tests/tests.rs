@@ -7,4 +7,5 @@ mod support;
 mod auth;
 mod faults;
 mod ops;
+mod shared;
 mod suite;

@@ -6,7 +6,9 @@
 //! 1,000 concurrent likes leave every count exact. A synchronous lock is right here: no `.await`
 //! happens while it is held and the critical sections are short map updates.
 
+mod credentials;
 mod index;
+mod notifications;
 mod outbox;
 mod posts;
 mod social;

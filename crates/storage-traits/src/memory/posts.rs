@@ -52,6 +52,7 @@ impl State {
                 post: post.id,
                 author: post.author,
                 visibility: post.visibility,
+                created_at: post.created_at,
             },
         );
         Ok(post)

@@ -9,7 +9,7 @@ use super::index::InvertedIndex;
 use crate::clock::Timestamp;
 use crate::event::{Event, OutboxRecord};
 use crate::id::{CommentId, PostId, UserId};
-use crate::model::{Comment, Post, User};
+use crate::model::{ApiKey, Comment, Notification, Post, TokenHash, User};
 
 /// One outbox row and its delivery state.
 #[derive(Debug)]
@@ -52,6 +52,14 @@ pub(crate) struct State {
     pub(super) outbox: BTreeMap<i64, OutboxEntry>,
     /// The next outbox `seq`.
     pub(super) next_seq: i64,
+    /// Refresh token hash -> (user, expires at).
+    pub(super) refresh_tokens: HashMap<TokenHash, (UserId, Timestamp)>,
+    /// API key hash -> key.
+    pub(super) api_keys: HashMap<TokenHash, ApiKey>,
+    /// Notifications by id.
+    pub(super) notifications: HashMap<Uuid, Notification>,
+    /// (recipient, created_at, notification): a user's notifications in time order.
+    pub(super) notification_idx: BTreeSet<(UserId, Timestamp, Uuid)>,
     pub(super) post_index: InvertedIndex<PostId>,
     pub(super) user_index: InvertedIndex<UserId>,
 }

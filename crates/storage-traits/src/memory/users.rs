@@ -180,6 +180,8 @@ impl State {
         }
         self.unindex_user(&user);
         self.users.remove(&id);
+        self.remove_credentials(id);
+        self.remove_notifications(id);
         self.emit(tx, Event::UserDeleted { user: id });
         Ok(())
     }

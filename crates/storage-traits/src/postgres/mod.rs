@@ -10,10 +10,12 @@
 //! a GIN index and `ts_rank`.
 
 mod comments;
+mod credentials;
 pub(crate) mod error;
 #[cfg(test)]
 mod explain_tests;
 pub(crate) mod lists;
+mod notifications;
 mod outbox;
 pub(crate) mod posts;
 pub(crate) mod rows;

@@ -178,6 +178,7 @@ impl PostRepo for PgStore {
             post: post.id,
             author: post.author,
             visibility: post.visibility,
+            created_at: post.created_at,
         };
         append(&mut tx, now, &self.ids, &event).await?;
         tx.commit().await.db()?;

@@ -13,7 +13,11 @@
 //!   indexes that serve the following and followers lists);
 //! - likes by pair (primary key) and by post;
 //! - comments by post and parent in time order, by author, by parent (cascades);
-//! - the outbox's pending records in `seq` order and per aggregate.
+//! - the outbox's pending records in `seq` order and per aggregate;
+//! - refresh tokens by hash (primary key), by user (cascades) and by expiry (the purge); API
+//!   keys by hash (unique), by id and by user (migration 3);
+//! - notifications by recipient and time (`notifications_recipient_time_idx`, migration 4),
+//!   which also serves the per-user cap's trim.
 
 use sqlx::{Executor, PgPool};
 
@@ -126,6 +130,46 @@ CREATE INDEX outbox_aggregate_idx ON outbox (aggregate_id, seq) WHERE published_
         name: "posts of every author in time order",
         sql: r#"
 CREATE INDEX posts_time_idx ON posts (created_at DESC, id DESC);
+"#,
+    },
+    Migration {
+        version: 3,
+        name: "credentials: refresh tokens and API keys, stored hashed",
+        sql: r#"
+CREATE TABLE refresh_tokens (
+    token_hash bytea PRIMARY KEY CHECK (octet_length(token_hash) = 32),
+    user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL
+);
+CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);
+CREATE INDEX refresh_tokens_expiry_idx ON refresh_tokens (expires_at);
+
+CREATE TABLE api_keys (
+    id         uuid PRIMARY KEY,
+    key_hash   bytea NOT NULL UNIQUE CHECK (octet_length(key_hash) = 32),
+    user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name       text NOT NULL,
+    created_at bigint NOT NULL
+);
+CREATE INDEX api_keys_user_idx ON api_keys (user_id);
+"#,
+    },
+    Migration {
+        version: 4,
+        name: "notifications",
+        sql: r#"
+CREATE TABLE notifications (
+    id           uuid PRIMARY KEY,
+    recipient_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind         text NOT NULL CHECK (kind IN ('followed', 'liked', 'commented')),
+    actor_id     uuid NOT NULL,
+    post_id      uuid,
+    comment_id   uuid,
+    created_at   bigint NOT NULL
+);
+CREATE INDEX notifications_recipient_time_idx
+    ON notifications (recipient_id, created_at DESC, id DESC);
 "#,
     },
 ];

@@ -14,15 +14,17 @@
 //! | follow edge | the follower's home shard, once | the follow and its event are atomic; `following` and `is_following` are one-shard reads |
 //! | outbox record | the shard of the row it describes | every write stays one local transaction |
 //! | username and email claims | shard 0 (the directory shard) | global uniqueness, see below |
+//! | refresh tokens and API keys | shard 0 | a lookup by hash (every authenticated API-key call) is one query |
+//! | notification | its recipient's home shard | adding and listing are one-shard calls; deleted with the user |
 //!
 //! Every outbox aggregate lives on one shard (user events on the home shard, follow events on
 //! the follower's, post, like and comment events on the post's), so per-aggregate order holds
 //! within each shard's outbox.
 //!
 //! Because likes, comments and follow edges can name users of other shards, the shard
-//! migration drops the three foreign keys to `users` that may cross shards
-//! (`follows.followee_id`, `likes.user_id`, `comments.author_id`); this store checks those
-//! users exist before writing, and [`UserRepo::delete_user`](crate::UserRepo::delete_user)
+//! migration drops the foreign keys to `users` that may cross shards
+//! (`follows.followee_id`, `likes.user_id`, `comments.author_id`, and the credentials'
+//! `user_id`); this store checks those users exist before writing, and [`UserRepo::delete_user`](crate::UserRepo::delete_user)
 //! removes their rows on every shard first.
 //!
 //! # Routing ids
@@ -103,7 +105,9 @@
 //!   `following`, likes and comments stay one-shard reads.
 
 mod content;
+mod credentials;
 pub mod merge;
+mod notifications;
 mod outbox;
 mod social;
 mod users;
@@ -132,6 +136,8 @@ pub const SHARD_SQL: &str = r#"
 ALTER TABLE follows DROP CONSTRAINT IF EXISTS follows_followee_id_fkey;
 ALTER TABLE likes DROP CONSTRAINT IF EXISTS likes_user_id_fkey;
 ALTER TABLE comments DROP CONSTRAINT IF EXISTS comments_author_id_fkey;
+ALTER TABLE refresh_tokens DROP CONSTRAINT IF EXISTS refresh_tokens_user_id_fkey;
+ALTER TABLE api_keys DROP CONSTRAINT IF EXISTS api_keys_user_id_fkey;
 CREATE INDEX IF NOT EXISTS likes_user_idx ON likes (user_id);
 CREATE TABLE IF NOT EXISTS keel_shard_claims (
     kind       text NOT NULL,

@@ -233,6 +233,8 @@ impl ShardedPgStore {
             "DELETE FROM likes WHERE user_id = $1",
             "DELETE FROM comments WHERE author_id = $1",
             "DELETE FROM follows WHERE followee_id = $1 OR follower_id = $1",
+            "DELETE FROM refresh_tokens WHERE user_id = $1",
+            "DELETE FROM api_keys WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user.0).execute(&mut *tx).await.db()?;
         }

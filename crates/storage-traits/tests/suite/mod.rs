@@ -5,6 +5,8 @@
 
 pub mod concurrency;
 pub mod content;
+pub mod credentials;
+pub mod notifications;
 pub mod outbox_search;
 pub mod social;
 pub mod users;
@@ -174,6 +176,9 @@ macro_rules! all_conformance_tests {
             search_posts_ranked => $crate::suite::outbox_search::search_posts_ranked,
             counters_exact_under_concurrency => $crate::suite::concurrency::likes_and_unlikes_keep_counts_exact,
             search_users_ranked => $crate::suite::outbox_search::search_users_ranked,
+            refresh_tokens_single_use_expire_and_purge => $crate::suite::credentials::refresh_tokens_single_use_expire_and_purge,
+            api_keys_hashed_owned_and_revoked => $crate::suite::credentials::api_keys_hashed_owned_and_revoked,
+            notifications_idempotent_listed_and_capped => $crate::suite::notifications::notifications_idempotent_listed_and_capped,
         );
     };
 }

@@ -60,6 +60,7 @@ pub async fn outbox_records_and_leases(cx: Ctx) {
             post: post.id,
             author: ada.id,
             visibility: Visibility::Public,
+            created_at: post.created_at,
         },
         Event::Followed {
             follower: bob.id,

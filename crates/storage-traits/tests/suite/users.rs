@@ -112,10 +112,10 @@ pub async fn invalid_input(cx: Ctx) {
     let e = s
         .update_user(
             ada.id,
-            keel_storage::UserPatch {
+            UserPatch {
                 username: Some("x".into()),
                 email: Some("y".into()),
-                ..keel_storage::UserPatch::default()
+                ..UserPatch::default()
             },
         )
         .await

@@ -22,7 +22,7 @@ pub struct AuthUser {
 }
 
 /// The caller if credentials were sent and are valid; an error for bad ones.
-fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<AuthUser>, ApiError> {
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<AuthUser>, ApiError> {
     if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
         let v = v
             .to_str()
@@ -45,6 +45,7 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<AuthUser
         let info = state
             .tokens
             .api_key(key)
+            .await?
             .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?;
         return Ok(Some(AuthUser {
             user: info.user,
@@ -55,15 +56,15 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<AuthUser
 }
 
 /// The caller, ignoring bad credentials (for rate-limit keys).
-pub fn identify(state: &AppState, headers: &HeaderMap) -> Option<AuthUser> {
-    authenticate(state, headers).ok().flatten()
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> Option<AuthUser> {
+    authenticate(state, headers).await.ok().flatten()
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        authenticate(state, &parts.headers)?.ok_or_else(|| {
+        authenticate(state, &parts.headers).await?.ok_or_else(|| {
             ApiError::unauthorized("authentication required: send Authorization: Bearer <token>")
         })
     }
@@ -84,6 +85,6 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Self(authenticate(state, &parts.headers)?))
+        Ok(Self(authenticate(state, &parts.headers).await?))
     }
 }

@@ -1,43 +1,24 @@
 //! Refresh tokens (revocable, rotated on use) and API keys (for server-to-server clients).
 //!
-//! Both are 32 random bytes shown to the client once; only their SHA-256 is stored, so a leak
-//! of the store leaks no usable credential. They live in the server's memory (see the crate
-//! docs: keel-storage has no table for them yet).
+//! Both are 32 random bytes shown to the client once; only their SHA-256
+//! ([`keel_storage::TokenHash`]) is stored, through keel-storage's
+//! [`CredentialRepo`], so they survive a restart and every instance sharing the database
+//! accepts them, and a leak of the store leaks no usable credential.
 
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use dashmap::DashMap;
-use keel_storage::{Clock, UserId};
+use keel_storage::{ApiKey, Clock, CredentialRepo, StorageError, TokenHash, UserId};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// Prefix of API keys, so they are recognisable in logs and secret scanners.
 pub const API_KEY_PREFIX: &str = "keel_";
 
-#[derive(Debug, Clone, Copy)]
-struct Refresh {
-    user: UserId,
-    expires_us: i64,
-}
-
-/// One API key's record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyInfo {
-    /// Its id (to revoke it).
-    pub id: uuid::Uuid,
-    /// Whose it is.
-    pub user: UserId,
-    /// Its label.
-    pub name: String,
-}
-
-/// The stores of refresh tokens and API keys, by hash.
+/// Mints refresh tokens and API keys and checks them against the store.
 #[derive(Clone)]
 pub struct TokenStore {
-    refresh: Arc<DashMap<[u8; 32], Refresh>>,
-    api_keys: Arc<DashMap<[u8; 32], ApiKeyInfo>>,
+    repo: Arc<dyn CredentialRepo>,
     refresh_ttl_us: i64,
     clock: Arc<dyn Clock>,
 }
@@ -45,14 +26,9 @@ pub struct TokenStore {
 impl std::fmt::Debug for TokenStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenStore")
-            .field("refresh_tokens", &self.refresh.len())
-            .field("api_keys", &self.api_keys.len())
+            .field("refresh_ttl_us", &self.refresh_ttl_us)
             .finish_non_exhaustive()
     }
-}
-
-fn digest(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
 }
 
 fn random_secret() -> String {
@@ -62,11 +38,14 @@ fn random_secret() -> String {
 }
 
 impl TokenStore {
-    /// An empty store whose refresh tokens live `refresh_ttl_secs`.
-    pub fn new(refresh_ttl_secs: u64, clock: Arc<dyn Clock>) -> Self {
+    /// Credentials kept in `repo`; refresh tokens live `refresh_ttl_secs`.
+    pub fn new(
+        repo: Arc<dyn CredentialRepo>,
+        refresh_ttl_secs: u64,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
-            refresh: Arc::default(),
-            api_keys: Arc::default(),
+            repo,
             refresh_ttl_us: i64::try_from(refresh_ttl_secs)
                 .unwrap_or(i64::MAX / 2_000_000)
                 .saturating_mul(1_000_000),
@@ -74,93 +53,107 @@ impl TokenStore {
         }
     }
 
-    /// Mints a refresh token for `user`.
-    pub fn issue_refresh(&self, user: UserId) -> String {
+    /// Mints and stores a refresh token for `user`.
+    ///
+    /// # Errors
+    /// The storage error (`NotFound` when the user is gone, `Unavailable`).
+    pub async fn issue_refresh(&self, user: UserId) -> Result<String, StorageError> {
         let token = random_secret();
-        let expires_us = self
-            .clock
-            .now()
-            .as_micros()
-            .saturating_add(self.refresh_ttl_us);
-        self.refresh
-            .insert(digest(&token), Refresh { user, expires_us });
-        token
+        let expires_at = self.clock.now().plus_micros(self.refresh_ttl_us);
+        self.repo
+            .issue_refresh_token(&TokenHash::of(&token), user, expires_at)
+            .await?;
+        Ok(token)
     }
 
     /// Consumes a refresh token (rotation: it cannot be used twice). `None` when unknown,
     /// revoked, used or expired.
-    pub fn take_refresh(&self, token: &str) -> Option<UserId> {
-        let (_, r) = self.refresh.remove(&digest(token))?;
-        (self.clock.now().as_micros() < r.expires_us).then_some(r.user)
+    ///
+    /// # Errors
+    /// The storage error when the store is unavailable.
+    pub async fn take_refresh(&self, token: &str) -> Result<Option<UserId>, StorageError> {
+        self.repo.take_refresh_token(&TokenHash::of(token)).await
     }
 
     /// Revokes a refresh token; whether it existed.
-    pub fn revoke_refresh(&self, token: &str) -> bool {
-        self.refresh.remove(&digest(token)).is_some()
+    ///
+    /// # Errors
+    /// The storage error when the store is unavailable.
+    pub async fn revoke_refresh(&self, token: &str) -> Result<bool, StorageError> {
+        self.repo.revoke_refresh_token(&TokenHash::of(token)).await
     }
 
-    /// Revokes every refresh token and API key of `user` (account deleted).
-    pub fn revoke_user(&self, user: UserId) {
-        self.refresh.retain(|_, r| r.user != user);
-        self.api_keys.retain(|_, k| k.user != user);
+    /// Deletes expired refresh tokens; how many.
+    ///
+    /// # Errors
+    /// The storage error when the store is unavailable.
+    pub async fn purge_expired(&self) -> Result<u64, StorageError> {
+        self.repo.purge_expired_refresh_tokens().await
     }
 
     /// Mints an API key for `user`; the key is returned once, only its hash is kept.
-    pub fn issue_api_key(&self, user: UserId, name: &str) -> (String, ApiKeyInfo) {
+    ///
+    /// # Errors
+    /// The storage error (`InvalidInput` for a bad name, `NotFound`, `Unavailable`).
+    pub async fn issue_api_key(
+        &self,
+        user: UserId,
+        name: &str,
+    ) -> Result<(String, ApiKey), StorageError> {
         let key = format!("{API_KEY_PREFIX}{}", random_secret());
-        let info = ApiKeyInfo {
-            id: uuid::Uuid::now_v7(),
-            user,
-            name: name.to_owned(),
-        };
-        self.api_keys.insert(digest(&key), info.clone());
-        (key, info)
+        let info = self
+            .repo
+            .create_api_key(&TokenHash::of(&key), user, name)
+            .await?;
+        Ok((key, info))
     }
 
-    /// The owner of an API key.
-    pub fn api_key(&self, key: &str) -> Option<ApiKeyInfo> {
-        self.api_keys.get(&digest(key)).map(|k| k.clone())
+    /// The stored record of an API key.
+    ///
+    /// # Errors
+    /// The storage error when the store is unavailable.
+    pub async fn api_key(&self, key: &str) -> Result<Option<ApiKey>, StorageError> {
+        self.repo.api_key(&TokenHash::of(key)).await
     }
 
     /// Revokes `user`'s API key `id`; whether it existed.
-    pub fn revoke_api_key(&self, user: UserId, id: uuid::Uuid) -> bool {
-        let before = self.api_keys.len();
-        self.api_keys.retain(|_, k| !(k.user == user && k.id == id));
-        self.api_keys.len() < before
+    ///
+    /// # Errors
+    /// The storage error when the store is unavailable.
+    pub async fn revoke_api_key(&self, user: UserId, id: uuid::Uuid) -> Result<bool, StorageError> {
+        self.repo.revoke_api_key(user, id).await
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use keel_storage::{ManualClock, Timestamp};
+    use keel_storage::{ManualClock, MemoryStore, NewUser, Timestamp, UserRepo};
 
     use super::*;
 
-    #[test]
-    fn refresh_tokens_rotate_expire_and_revoke() {
+    #[tokio::test]
+    async fn refresh_tokens_rotate_expire_and_revoke() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_millis(1_000)));
-        let s = TokenStore::new(10, clock.clone());
-        let u = UserId(uuid::Uuid::now_v7());
-        let t = s.issue_refresh(u);
-        assert_eq!(s.take_refresh(&t), Some(u));
-        assert_eq!(s.take_refresh(&t), None, "used once");
-        let t = s.issue_refresh(u);
-        assert!(s.revoke_refresh(&t));
-        assert_eq!(s.take_refresh(&t), None);
-        let t = s.issue_refresh(u);
+        let store = MemoryStore::with_clock(clock.clone(), keel_storage::IdGenerator::seeded(1));
+        let u = store
+            .create_user(NewUser::new("ada", "ada@x.io", "h"))
+            .await
+            .unwrap()
+            .id;
+        let s = TokenStore::new(Arc::new(store), 10, clock.clone());
+        let t = s.issue_refresh(u).await.unwrap();
+        assert_eq!(s.take_refresh(&t).await.unwrap(), Some(u));
+        assert_eq!(s.take_refresh(&t).await.unwrap(), None, "used once");
+        let t = s.issue_refresh(u).await.unwrap();
+        assert!(s.revoke_refresh(&t).await.unwrap());
+        assert_eq!(s.take_refresh(&t).await.unwrap(), None);
+        let t = s.issue_refresh(u).await.unwrap();
         clock.advance_micros(10_000_000);
-        assert_eq!(s.take_refresh(&t), None, "expired");
-    }
-
-    #[test]
-    fn api_keys_are_stored_hashed() {
-        let s = TokenStore::new(10, Arc::new(ManualClock::new(Timestamp::EPOCH)));
-        let u = UserId(uuid::Uuid::now_v7());
-        let (key, info) = s.issue_api_key(u, "ci");
+        assert_eq!(s.take_refresh(&t).await.unwrap(), None, "expired");
+        let (key, info) = s.issue_api_key(u, "ci").await.unwrap();
         assert!(key.starts_with(API_KEY_PREFIX));
-        assert_eq!(s.api_key(&key).unwrap().user, u);
-        assert!(s.api_keys.iter().all(|e| e.key() != key.as_bytes()));
-        assert!(s.revoke_api_key(u, info.id));
-        assert!(s.api_key(&key).is_none());
+        assert_eq!(s.api_key(&key).await.unwrap().unwrap().user, u);
+        assert!(s.revoke_api_key(u, info.id).await.unwrap());
+        assert!(s.api_key(&key).await.unwrap().is_none());
     }
 }

@@ -71,14 +71,14 @@ fn tier(u: &User) -> Tier {
     }
 }
 
-fn pair(s: &AppState, user: &User) -> TokenPair {
-    TokenPair {
+async fn pair(s: &AppState, user: &User) -> ApiResult<TokenPair> {
+    Ok(TokenPair {
         access_token: s.jwt.issue(user.id, tier(user)),
         token_type: "Bearer".to_owned(),
         expires_in: s.jwt.ttl_secs(),
-        refresh_token: s.tokens.issue_refresh(user.id),
+        refresh_token: s.tokens.issue_refresh(user.id).await?,
         user_id: user.id.0,
-    }
+    })
 }
 
 /// Logs in with username or email and password.
@@ -106,7 +106,7 @@ pub async fn login(State(s): State<AppState>, Json(r): Json<Login>) -> ApiResult
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
     match user {
-        Some(u) if ok => Ok(Json(pair(&s, &u))),
+        Some(u) if ok => Ok(Json(pair(&s, &u).await?)),
         _ => Err(ApiError::unauthorized("wrong login or password")),
     }
 }
@@ -118,23 +118,30 @@ pub async fn refresh(
     State(s): State<AppState>,
     Json(r): Json<RefreshRequest>,
 ) -> ApiResult<Json<TokenPair>> {
-    let user = s.tokens.take_refresh(&r.refresh_token).ok_or_else(|| {
-        ApiError::unauthorized("unknown, used, revoked or expired refresh token; log in again")
-    })?;
+    let user = s
+        .tokens
+        .take_refresh(&r.refresh_token)
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized("unknown, used, revoked or expired refresh token; log in again")
+        })?;
     let user = s
         .store
         .user(user)
         .await
         .map_err(|_| ApiError::unauthorized("account no longer exists"))?;
-    Ok(Json(pair(&s, &user)))
+    Ok(Json(pair(&s, &user).await?))
 }
 
 /// Revokes a refresh token.
 #[utoipa::path(post, path = "/auth/logout", request_body = RefreshRequest, tag = "auth",
-    responses((status = 204)))]
-pub async fn logout(State(s): State<AppState>, Json(r): Json<RefreshRequest>) -> StatusCode {
-    s.tokens.revoke_refresh(&r.refresh_token);
-    StatusCode::NO_CONTENT
+    responses((status = 204), (status = 503, body = crate::error::ErrorBody)))]
+pub async fn logout(
+    State(s): State<AppState>,
+    Json(r): Json<RefreshRequest>,
+) -> ApiResult<StatusCode> {
+    s.tokens.revoke_refresh(&r.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Creates an API key for server-to-server calls.
@@ -153,7 +160,7 @@ pub async fn create_api_key(
             rule: "1 to 64 characters".to_owned(),
         }]));
     }
-    let (key, info) = s.tokens.issue_api_key(me.user, r.name.trim());
+    let (key, info) = s.tokens.issue_api_key(me.user, r.name.trim()).await?;
     Ok((
         StatusCode::CREATED,
         Json(ApiKeyCreated {
@@ -173,7 +180,7 @@ pub async fn revoke_api_key(
     me: AuthUser,
     Path(id): Path<uuid::Uuid>,
 ) -> ApiResult<StatusCode> {
-    if s.tokens.revoke_api_key(me.user, id) {
+    if s.tokens.revoke_api_key(me.user, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("API key"))

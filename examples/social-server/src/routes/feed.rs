@@ -94,21 +94,17 @@ pub async fn notifications(
     uri: Uri,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Paged<Notification>> {
-    let spec = SortSpec::builder()
-        .desc("created_at", ValueKind::I64)
-        .tiebreaker("id", ValueKind::Uuid)
-        .map_err(ApiError::internal)?;
-    let query = QueryKey::new("notifications", &spec).filter("user", &me.user.0.to_string());
+    let list = List::Notifications;
+    let spec = list.spec()?;
+    let query = QueryKey::new(list.resource(), &spec).filter("user", &me.user.0.to_string());
     let seek = p.seek(&s, &query)?;
-    let all = s.notifications.of(me.user);
-    let window = memory::paginate(&all, &spec, &seek, |n: &Notification| {
-        vec![
-            SortValue::I64(n.created_at.as_micros()),
-            SortValue::Uuid(n.id),
-        ]
-    })
-    .map_err(|e| ApiError::bad_request(format!("{e}; pass a cursor from this list")))?;
-    Ok(Paged::new(window.into_page(&s.codec, &query)?, uri))
+    let page = s
+        .store
+        .notifications(me.user, &seek)
+        .await?
+        .into_page(&s.codec, &query)?;
+    let items = page.items.iter().map(Notification::from).collect();
+    Ok(Paged::new(replace_items(page, items), uri))
 }
 
 #[derive(Debug, Clone, Serialize)]

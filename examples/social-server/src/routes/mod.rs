@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, and the helpers they share (loading through the
 //! caches, visibility, validation).
 
+pub mod admin;
 pub mod auth;
 pub mod comments;
 pub mod feed;
@@ -11,7 +12,7 @@ pub mod users;
 pub mod views;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use keel_pagination::{Page, QueryKey};
 use keel_storage::page::List;
 use keel_storage::{Post, PostId, StorageError, User, UserId, Visibility};
@@ -66,6 +67,7 @@ pub fn api() -> Router<AppState> {
         .route("/comments/{id}", delete(comments::delete_comment))
         .route("/feed", get(feed::feed))
         .route("/notifications", get(feed::notifications))
+        .route("/admin/users/{id}/verified", put(admin::set_verified))
 }
 
 /// A validation outcome to turn into field errors.

@@ -265,8 +265,8 @@ pub async fn delete_user(
     let id = UserId(id);
     load_user(&s, id).await?;
     owner(me, id)?;
+    // The store deletes the user's refresh tokens and API keys with the account.
     s.store.delete_user(id).await?;
-    s.tokens.revoke_user(id);
     s.users_cache.invalidate(&id.0.to_string()).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, config, ids};
 
+mod admin;
 mod errors;
 mod feed;
 mod lists;
@@ -15,6 +16,7 @@ mod social;
 mod tokens;
 mod users;
 
+use admin::admin;
 use errors::{deletes, errors, operations};
 use lists::lists;
 use posts::{Posts, posts};
@@ -69,6 +71,7 @@ async fn suite(s: &Server) {
     let posts = posts(s, &ada, &ada_t, &bob, &bob_t).await;
     social(s, &ada, &ada_t, &bob, &bob_t, &eve_t, &posts).await;
     lists(s, &ada, &ada_t, &posts).await;
+    admin(s, &bob).await;
     tokens(s, &ada_t, &ada_refresh).await;
     errors(s, &ada_t).await;
     deletes(s, &ada, &ada_t, &eve, &eve_t, &bob_t, &posts).await;

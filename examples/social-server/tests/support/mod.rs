@@ -8,9 +8,13 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// The admin token the test servers are configured with.
+pub(crate) const ADMIN_TOKEN: &str = "test-admin-token-of-at-least-32-bytes";
+
 /// Fast hashes and memory backends.
 pub(crate) fn config() -> Config {
     let mut c = Config::memory();
+    c.admin_token = Some(ADMIN_TOKEN.to_owned());
     c.argon2_memory_kib = 1024;
     c.argon2_iterations = 1;
     // Generous limits: the rate-limit tests set their own.
