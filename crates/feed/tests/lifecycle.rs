@@ -198,3 +198,54 @@ for_each_store!(
     unfollow_removes_only_that_author,
     delete_removes_everywhere_and_stays_deleted,
 );
+
+#[tokio::test]
+async fn memory_tombstones_expire_on_the_store_clock_and_are_freed() {
+    use keel_feed::store::memory::DEFAULT_TOMBSTONE_TTL_MS;
+    use keel_feed::{DeliverOptions, Delivery, MemoryStore, PostId};
+
+    assert_eq!(DEFAULT_TOMBSTONE_TTL_MS, 7 * 24 * 3_600_000);
+    let clock = ManualClock::new(T0);
+    let s = MemoryStore::new()
+        .with_clock(Arc::new(clock.clone()))
+        .with_tombstone_ttl_ms(1_000);
+    let u = UserId(1);
+    s.create(u, T0).await.unwrap();
+    let opts = DeliverOptions {
+        cap: 10,
+        active_since_ms: 0,
+    };
+    let p5 = post(5, 9, 1).entry();
+    s.tombstone(PostId(5)).await.unwrap();
+    s.retract(UserId(9), PostId(5)).await.unwrap();
+    clock.advance(500);
+    s.tombstone(PostId(6)).await.unwrap();
+    assert_eq!(s.tombstone_count(), 2);
+
+    // Alive until its lifetime is over, by the store's clock.
+    clock.advance(499);
+    assert!(s.is_tombstoned(PostId(5)).await.unwrap());
+    assert_eq!(
+        s.deliver(&[u], p5, opts).await.unwrap(),
+        Delivery::Tombstoned
+    );
+    assert_eq!(s.retracted(UserId(9)).await.unwrap(), [PostId(5)]);
+    clock.advance(1);
+    assert!(!s.is_tombstoned(PostId(5)).await.unwrap());
+    assert!(s.retracted(UserId(9)).await.unwrap().is_empty());
+    // Freed (not only ignored), oldest first: the younger tombstone stays.
+    assert_eq!(s.tombstone_count(), 1);
+    assert!(s.is_tombstoned(PostId(6)).await.unwrap());
+    assert_eq!(
+        s.deliver(&[u], p5, opts).await.unwrap(),
+        Delivery::Delivered(1)
+    );
+
+    // Tombstoning again starts a new lifetime.
+    s.tombstone(PostId(6)).await.unwrap();
+    clock.advance(600);
+    assert!(s.is_tombstoned(PostId(6)).await.unwrap());
+    clock.advance(400);
+    assert!(!s.is_tombstoned(PostId(6)).await.unwrap());
+    assert_eq!(s.tombstone_count(), 0);
+}
