@@ -62,7 +62,8 @@
 //! # Guarantees
 //! - Deliveries are idempotent: publishing or delivering a post twice keeps one entry.
 //! - A deleted post is tombstoned before it is removed, so no late delivery, backfill or
-//!   rebuild brings it back, and the rest of its fan-out is cancelled chunk by chunk.
+//!   rebuild brings it back, and the rest of its fan-out is cancelled chunk by chunk. Deleting
+//!   a post of a pulled author costs the same whatever the follower count.
 //! - Fan-out writes, then re-checks the graph, so a post of an author unfollowed meanwhile
 //!   does not stay behind.
 //! - Timelines are capped (trimmed on insert); a reader who scrolls past the cap continues
@@ -82,11 +83,17 @@
 //! - Hybrid classifications and each reader's list of pulled followees are cached per engine:
 //!   changes made through another process are seen on the author's next publish, follow or
 //!   unfollow there, and within [`FeedConfig::pulled_cache_ms`] for readers.
-//! - Deleting a post walks the author's followers even under hybrid (its entries may have been
-//!   pushed before the author crossed the threshold).
+//! - Deleting a post of a pushed author walks the author's followers. Deleting a post of an
+//!   author pulled at read time (hybrid) does not: the post is retracted, and readers take a
+//!   pulled author's posts from the post source, leaving out stored copies pushed before the
+//!   author crossed the threshold; the copies are removed when a follower unfollows or the
+//!   author falls below the threshold. Another process that still classifies the author as
+//!   pushed (see above) shows such a copy until it learns otherwise, and a copy can come back
+//!   if the author falls below the threshold after the retraction expired (7 days by default)
+//!   while the copy is still within a follower's capped timeline.
 //! - `RedisStore` runs one Lua script per chunk, so a chunk's keys must live on one node (a
-//!   single Redis, or cluster hash tags in the key prefix). `MemoryStore` keeps tombstones for
-//!   its lifetime; Redis tombstones expire (7 days by default).
+//!   single Redis, or cluster hash tags in the key prefix). Tombstones expire (7 days by
+//!   default) in both stores; `MemoryStore` frees them on its injected clock.
 //!
 //! # Features
 //! | feature | enables | default |

@@ -228,9 +228,40 @@ async fn removal(s: Arc<dyn TimelineStore>) {
     s.remove(UserId(1), &[entry(2, 9, 20), entry(77, 9, 5)])
         .await
         .unwrap();
-    s.remove_post(&users, PostId(4), UserId(9)).await.unwrap();
+    s.remove_posts(&users, UserId(9), &[PostId(4)])
+        .await
+        .unwrap();
     assert_eq!(ids(&s, 1).await, Some(vec![3, 1]));
     assert_eq!(ids(&s, 2).await, Some(vec![3, 2, 1]));
+}
+
+async fn retracted_posts_are_listed_per_author(s: Arc<dyn TimelineStore>) {
+    let (a, b) = (UserId(7), UserId(8));
+    assert!(s.retracted(a).await.unwrap().is_empty());
+    s.retract(a, PostId(1)).await.unwrap();
+    s.retract(a, PostId(u128::MAX)).await.unwrap();
+    s.retract(a, PostId(1)).await.unwrap();
+    s.retract(b, PostId(2)).await.unwrap();
+    let mut got = s.retracted(a).await.unwrap();
+    got.sort();
+    assert_eq!(got, [PostId(1), PostId(u128::MAX)]);
+    assert_eq!(s.retracted(b).await.unwrap(), [PostId(2)]);
+    // Removing several posts by identity, from several timelines at once.
+    let users = [UserId(1), UserId(2)];
+    for u in users {
+        s.create(u, T0).await.unwrap();
+    }
+    for p in 1..=8 {
+        s.deliver(&users, entry(p, 7, p * 10), opts(10))
+            .await
+            .unwrap();
+    }
+    let gone: Vec<PostId> = [1, 3, 4, 5, 6, 8].map(PostId).to_vec();
+    s.remove_posts(&users[..1], a, &gone).await.unwrap();
+    s.remove_posts(&users[1..], a, &gone[..2]).await.unwrap();
+    s.remove_posts(&users, b, &[PostId(2)]).await.unwrap(); // another author: not these
+    assert_eq!(ids(&s, 1).await, Some(vec![7, 2]));
+    assert_eq!(ids(&s, 2).await, Some(vec![8, 7, 6, 5, 4, 2]));
 }
 
 async fn partial_timelines_refuse_gaps(s: Arc<dyn TimelineStore>) {
@@ -293,5 +324,6 @@ for_each_store!(
     equal_scores_page_by_post_id,
     inactive_timelines_are_skipped,
     tombstones_stop_every_write,
+    retracted_posts_are_listed_per_author,
     removal,
 );

@@ -61,6 +61,11 @@ impl FeedEngine {
         if matches!(self.config.strategy, Strategy::Pull) {
             return Ok(());
         }
+        // Stored copies of the followee's posts deleted while they were pulled.
+        let retracted = self.store.retracted(followee).await?;
+        self.store
+            .remove_posts(&[follower], followee, &retracted)
+            .await?;
         let mut before: Option<Position> = None;
         let mut seen = 0;
         while seen < self.config.cap {
@@ -81,17 +86,34 @@ impl FeedEngine {
 
     /// Deletes post `id` by `author` from every timeline: tombstones it first (so no late or
     /// repeated delivery writes it back, and a running fan-out of it stops at its next chunk),
-    /// then removes it from the author's and every follower's timeline. Remove it from the
-    /// post source too, so the pull path no longer returns it. Only the id and the author are
-    /// needed: the post may already be gone from storage.
+    /// then removes it from the author's timeline and, for a pushed author, from every
+    /// follower's. Remove it from the post source too, so the pull path no longer returns it.
+    /// Only the id and the author are needed: the post may already be gone from storage.
+    ///
+    /// For an author pulled at read time (hybrid, at or above the threshold) the cost does not
+    /// depend on the follower count: the post is recorded as retracted instead of walking the
+    /// followers. Readers take a pulled author's posts from the post source and hide the stored
+    /// copies pushed before the author crossed the threshold; those copies are removed when the
+    /// author falls below it again (or when a follower unfollows).
     ///
     /// # Errors
     /// A graph or store error; deleting again is safe.
     pub async fn delete(&self, id: PostId, author: UserId) -> Result<()> {
         self.store.tombstone(id).await?;
-        self.store.remove_post(&[author], id, author).await?;
-        if matches!(self.config.strategy, Strategy::Pull) {
-            return Ok(());
+        self.store.remove_posts(&[author], author, &[id]).await?;
+        match self.config.strategy {
+            Strategy::Pull => return Ok(()),
+            Strategy::Push => {}
+            Strategy::Hybrid { .. } => {
+                if self.reclassify(author).await? {
+                    self.store.retract(author, id).await?;
+                    // An author who fell below the threshold meanwhile had their retracted
+                    // posts cleared by that crossing, perhaps without this one: walk then.
+                    if self.cached_pulled(author) {
+                        return Ok(());
+                    }
+                }
+            }
         }
         let mut after: Option<GraphCursor> = None;
         loop {
@@ -99,7 +121,7 @@ impl FeedEngine {
                 .graph
                 .followers(author, after.as_ref(), self.config.chunk_size)
                 .await?;
-            self.store.remove_post(&page.users, id, author).await?;
+            self.store.remove_posts(&page.users, author, &[id]).await?;
             match page.next {
                 Some(next) => after = Some(next),
                 None => return Ok(()),

@@ -42,7 +42,42 @@ impl<F: Fn(UserId, &TimelineEntry) -> bool + Send + Sync> ReadFilter for F {
 struct PulledCache {
     expires_ms: u64,
     version: u64,
+    authors: PulledSet,
+}
+
+/// A reader's followees pulled at read time, with a 64-bit filter so that asking whether an
+/// entry's author is among them costs a mask test for most entries.
+#[derive(Debug, Clone)]
+pub(crate) struct PulledSet {
     authors: Arc<[UserId]>,
+    mask: u64,
+}
+
+impl PulledSet {
+    fn bit(user: UserId) -> u64 {
+        #[allow(clippy::cast_possible_truncation)]
+        let folded = (user.0 ^ (user.0 >> 64)) as u64;
+        1 << (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+    }
+
+    fn new(authors: Vec<UserId>) -> Self {
+        let mask = authors.iter().fold(0, |m, &a| m | Self::bit(a));
+        Self {
+            authors: authors.into(),
+            mask,
+        }
+    }
+
+    /// The authors.
+    pub(crate) fn authors(&self) -> &[UserId] {
+        &self.authors
+    }
+
+    /// Whether `user` is one of the authors.
+    #[inline]
+    pub(crate) fn contains(&self, user: UserId) -> bool {
+        self.mask & Self::bit(user) != 0 && self.authors.contains(&user)
+    }
 }
 
 /// Schedules a regeneration in the background (installed by the fan-out pool).
@@ -204,7 +239,7 @@ impl FeedEngine {
     }
 
     /// The followees of `reader` pulled at read time (hybrid), cached per reader.
-    async fn pulled_followees(&self, reader: UserId, now: u64) -> Result<Arc<[UserId]>> {
+    async fn pulled_followees(&self, reader: UserId, now: u64) -> Result<PulledSet> {
         let version = self.class_version.load(Ordering::SeqCst);
         if let Some(c) = self.pulled_followees.lock().get(&reader)
             && c.version == version
@@ -218,7 +253,7 @@ impl FeedEngine {
                 authors.push(a);
             }
         }
-        let authors: Arc<[UserId]> = authors.into();
+        let authors = PulledSet::new(authors);
         self.pulled_followees.lock().insert(
             reader,
             PulledCache {
@@ -233,6 +268,15 @@ impl FeedEngine {
     /// Forgets `reader`'s cached pulled followees (after a follow or unfollow).
     fn forget_pulled(&self, reader: UserId) {
         self.pulled_followees.lock().remove(&reader);
+    }
+
+    /// Whether this engine last saw `author` at or above the hybrid threshold.
+    fn cached_pulled(&self, author: UserId) -> bool {
+        self.celebrities
+            .read()
+            .get(&author)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// The cached classification of `author`, asking the graph only the first time.

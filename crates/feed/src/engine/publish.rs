@@ -130,8 +130,10 @@ impl FeedEngine {
     }
 
     /// Copies `author`'s recent posts into every follower's timeline: for an author who fell
-    /// below the hybrid threshold, whose earlier posts were pulled and never pushed.
+    /// below the hybrid threshold, whose earlier posts were pulled and never pushed. Stored
+    /// copies of the posts deleted while the author was pulled (retracted) are removed first.
     pub(crate) async fn backfill_followers(&self, author: UserId) -> Result<()> {
+        let retracted = self.store.retracted(author).await?;
         let entries: Vec<TimelineEntry> = self
             .posts
             .recent_posts(author, None, self.config.backfill_per_author)
@@ -140,7 +142,7 @@ impl FeedEngine {
             .filter(|p| p.visibility != Visibility::Private)
             .map(Post::entry)
             .collect();
-        if entries.is_empty() {
+        if entries.is_empty() && retracted.is_empty() {
             return Ok(());
         }
         let mut after: Option<GraphCursor> = None;
@@ -149,11 +151,16 @@ impl FeedEngine {
                 .graph
                 .followers(author, after.as_ref(), self.config.chunk_size)
                 .await?;
-            for &f in &page.users {
-                self.store.insert(f, &entries, self.config.cap).await?;
-            }
-            for gone in self.graph.not_following(author, &page.users).await? {
-                self.store.remove(gone, &entries).await?;
+            self.store
+                .remove_posts(&page.users, author, &retracted)
+                .await?;
+            if !entries.is_empty() {
+                for &f in &page.users {
+                    self.store.insert(f, &entries, self.config.cap).await?;
+                }
+                for gone in self.graph.not_following(author, &page.users).await? {
+                    self.store.remove(gone, &entries).await?;
+                }
             }
             match page.next {
                 Some(next) => after = Some(next),

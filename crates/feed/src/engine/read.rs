@@ -54,6 +54,14 @@ enum Mode {
     Pull,
 }
 
+/// Entries read for one round of a page, and where the next round resumes.
+struct Batch {
+    /// Newest first.
+    entries: Vec<TimelineEntry>,
+    /// Every entry newer than this was considered; `None` at the end of history.
+    resume: Option<Position>,
+}
+
 impl FeedEngine {
     /// Reads one page of `req.user`'s home timeline.
     ///
@@ -71,9 +79,11 @@ impl FeedEngine {
         } else {
             Mode::Stored
         };
-        let mut out: Vec<TimelineEntry> = Vec::with_capacity(limit);
+        let mut out: Vec<TimelineEntry> = Vec::new();
         let mut cursor = req.before;
-        let mut exhausted = false;
+        // Where the next page starts: the last entry of a full page, the position the last
+        // batch resumes from when the rounds ran out, or `None` at the end of history.
+        let mut next = None;
         for _ in 0..MAX_ROUNDS {
             let want = limit - out.len();
             let batch = match mode {
@@ -87,27 +97,24 @@ impl FeedEngine {
                 },
                 Mode::Pull => self.pull_batch(user, cursor, want).await?,
             };
-            exhausted = batch.len() < want;
-            for e in &batch {
-                cursor = Some(e.position);
-                if self.filter.as_ref().is_none_or(|f| f.allows(user, e)) {
-                    out.push(*e);
-                    if out.len() == limit {
-                        break;
-                    }
+            let full = match &self.filter {
+                // Nothing hidden: the batch is the page (no copy).
+                None if out.is_empty() => {
+                    out = batch.entries;
+                    out.len() == limit
                 }
-            }
-            if out.len() == limit || exhausted {
+                _ => self.keep_visible(user, &batch.entries, &mut out, limit),
+            };
+            if full {
+                next = out.last().map(|e| e.position);
                 break;
             }
+            next = batch.resume;
+            match batch.resume {
+                Some(r) => cursor = Some(r),
+                None => break,
+            }
         }
-        let next = if out.len() == limit {
-            out.last().map(|e| e.position)
-        } else if exhausted {
-            None
-        } else {
-            cursor
-        };
         if regenerating && !self.is_regenerating(user) {
             self.schedule_regeneration(user).await?;
         }
@@ -116,6 +123,27 @@ impl FeedEngine {
             next,
             regenerating,
         })
+    }
+
+    /// Appends the entries of `batch` the filter shows `user` to `out`, up to `limit`;
+    /// returns whether `out` is full.
+    fn keep_visible(
+        &self,
+        user: UserId,
+        batch: &[TimelineEntry],
+        out: &mut Vec<TimelineEntry>,
+        limit: usize,
+    ) -> bool {
+        out.reserve(batch.len().min(limit - out.len()));
+        for e in batch {
+            if self.filter.as_ref().is_none_or(|f| f.allows(user, e)) {
+                out.push(*e);
+                if out.len() == limit {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     async fn schedule_regeneration(&self, user: UserId) -> Result<()> {
@@ -139,7 +167,7 @@ impl FeedEngine {
         user: UserId,
         before: Option<Position>,
         n: usize,
-    ) -> Result<Option<Vec<TimelineEntry>>> {
+    ) -> Result<Option<Batch>> {
         let now = self.clock.now_ms();
         let Some(slice) = self.store.page(user, before, n).await? else {
             return Ok(None);
@@ -152,36 +180,61 @@ impl FeedEngine {
         }
         let stored_exhausted = slice.entries.len() < n;
         let boundary = slice.entries.last().map(|e| e.position).or(before);
-        let mut lists = vec![slice.entries];
+        let mut stored = slice.entries;
+        let mut lists: Vec<Vec<TimelineEntry>> = Vec::new();
         if matches!(self.config.strategy, Strategy::Hybrid { .. }) {
-            // A full stored page bounds what a pulled author can add: nothing older than its
-            // last entry can make this page, so pulled authors are read in small steps down
-            // to it.
-            let floor = if stored_exhausted { None } else { boundary };
-            let authors = self.pulled_followees(user, now).await?;
-            lists.extend(self.pulled_many(&authors, user, before, n, floor).await?);
+            let pulled = self.pulled_followees(user, now).await?;
+            if !pulled.authors().is_empty() {
+                // The pull path is the truth for pulled authors: stored copies of their posts
+                // (pushed before they crossed the threshold) are left out, so a post of theirs
+                // deleted without walking their followers does not show.
+                stored.retain(|e| !pulled.contains(e.author));
+                // A full stored page bounds what a pulled author can add: nothing older than
+                // its last entry can make this page, so pulled authors are read down to it
+                // (inclusive: that entry may be one of theirs, left out above).
+                let floor = if stored_exhausted { None } else { boundary };
+                lists = self
+                    .pulled_many(pulled.authors(), user, before, n, floor)
+                    .await?;
+            }
         }
         if stored_exhausted {
             // Past the capped end (or the true end) of the stored timeline: the same position
             // continues into the pull path, so history does not stop at the cap.
-            lists.push(self.pull_batch(user, boundary, n).await?);
+            lists.push(self.pull_batch(user, boundary, n).await?.entries);
         }
-        Ok(Some(merge_newest(&lists, n)))
+        let entries = if lists.iter().all(Vec::is_empty) {
+            stored
+        } else {
+            lists.push(stored);
+            merge_newest(&lists, n)
+        };
+        // Everything newer than the boundary was considered: a short page ends history only
+        // when the stored timeline (and so the pull path) did.
+        let resume = if entries.len() == n {
+            entries.last().map(|e| e.position)
+        } else if stored_exhausted {
+            None
+        } else {
+            boundary
+        };
+        Ok(Some(Batch { entries, resume }))
     }
 
     /// Up to `n` entries merged from every followee's (and the reader's own) recent posts.
-    async fn pull_batch(
-        &self,
-        user: UserId,
-        before: Option<Position>,
-        n: usize,
-    ) -> Result<Vec<TimelineEntry>> {
+    async fn pull_batch(&self, user: UserId, before: Option<Position>, n: usize) -> Result<Batch> {
         let authors = self.followees_and_self(user).await?;
         let mut lists = Vec::with_capacity(authors.len());
         for a in authors {
             lists.push(self.pulled(a, user, before, n).await?);
         }
-        Ok(merge_newest(&lists, n))
+        let entries = merge_newest(&lists, n);
+        let resume = if entries.len() < n {
+            None
+        } else {
+            entries.last().map(|e| e.position)
+        };
+        Ok(Batch { entries, resume })
     }
 
     /// [`pulled_down_to`](Self::pulled_down_to) for several authors, starting with one batched
@@ -212,7 +265,7 @@ impl FeedEngine {
                         .iter()
                         .filter(|p| visible_to(p, reader))
                         .map(|p| p.entry())
-                        .filter(|e| e.position > f)
+                        .filter(|e| e.position >= f)
                         .collect(),
                 );
             } else {
@@ -233,7 +286,8 @@ impl FeedEngine {
         self.pulled_down_to(author, reader, before, n, None).await
     }
 
-    /// Like [`pulled`](Self::pulled), stopping once a post at or below `floor` is seen.
+    /// Like [`pulled`](Self::pulled), stopping once a post at or below `floor` is seen (posts
+    /// below `floor` are left out).
     async fn pulled_down_to(
         &self,
         author: UserId,
@@ -253,13 +307,15 @@ impl FeedEngine {
             if let Some(f) = floor
                 && posts.last().is_some_and(|p| p.entry().position <= f)
             {
-                // Entries at or below the floor cannot make this page: leave them out.
+                // Entries below the floor cannot make this page: leave them out. The entry at the
+                // floor is kept: the stored entry there may have been left out (a pulled
+                // author's), and it cannot be a pulled author's and a stored one at once.
                 out.extend(
                     posts
                         .iter()
                         .filter(|p| visible_to(p, reader))
                         .map(|p| p.entry())
-                        .filter(|e| e.position > f)
+                        .filter(|e| e.position >= f)
                         .take(n.saturating_sub(out.len())),
                 );
                 return Ok(out);

@@ -1,12 +1,14 @@
 //! Timelines in process memory: sharded maps of capped ordered sets.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use foldhash::fast::RandomState;
 use parking_lot::{Mutex, RwLock};
 
 use super::{DeliverOptions, Delivery, TimelineSlice, TimelineStore};
+use crate::clock::{Clock, SystemClock};
 use crate::error::Result;
 use crate::model::{Position, PostId, TimelineEntry, UserId};
 
@@ -16,6 +18,9 @@ const SHARDS: usize = 1 << SHARD_BITS;
 /// Entries trimmed from a timeline are dropped in batches of this many: trimming one entry per
 /// insert would touch the cold front of the buffer on every delivery.
 const TRIM_BATCH: usize = 32;
+
+/// How long tombstones (and retracted posts) live by default: 7 days, as in Redis.
+pub const DEFAULT_TOMBSTONE_TTL_MS: u64 = 7 * 24 * 3_600_000;
 
 /// One timeline: entries sorted oldest first, so the common case (a new post, newer than
 /// everything) is a push at the back, touching one cache line.
@@ -104,12 +109,24 @@ impl Timeline {
         }
     }
 
-    /// Removes `post` wherever it sits, looking from the newest end (deleted posts are
-    /// usually recent).
-    fn remove_post(&mut self, post: PostId) {
+    /// Removes `posts` by `author` wherever they sit: one by one from the newest end (deleted
+    /// posts are usually recent), or in one pass when there are many.
+    fn remove_posts(&mut self, author: UserId, posts: &[PostId]) {
         self.settle();
-        if let Some(i) = self.entries.iter().rposition(|x| x.position.post == post) {
-            self.entries.remove(i);
+        if posts.len() <= 4 {
+            for &post in posts {
+                if let Some(i) = self
+                    .entries
+                    .iter()
+                    .rposition(|x| x.position.post == post && x.author == author)
+                {
+                    self.entries.remove(i);
+                }
+            }
+        } else {
+            let set: HashSet<PostId, RandomState> = posts.iter().copied().collect();
+            self.entries
+                .retain(|x| x.author != author || !set.contains(&x.position.post));
         }
     }
 
@@ -123,16 +140,98 @@ impl Timeline {
 
 type Shard = Mutex<HashMap<UserId, Timeline, RandomState>>;
 
+/// Tombstones with their expiry times, freed in expiry order.
+#[derive(Debug, Default)]
+struct Tombstones {
+    /// Post to expiry time (Unix milliseconds).
+    live: HashMap<PostId, u64, RandomState>,
+    /// `(expiry, post)` in insertion order, which is expiry order (one lifetime, a clock that
+    /// moves forward); a re-tombstoned post's stale entry is skipped when it comes up.
+    order: VecDeque<(u64, PostId)>,
+}
+
+impl Tombstones {
+    fn contains(&self, post: &PostId, now_ms: u64) -> bool {
+        self.live.get(post).is_some_and(|&e| e > now_ms)
+    }
+
+    fn insert(&mut self, post: PostId, expires_ms: u64, now_ms: u64) {
+        self.prune(now_ms);
+        self.live.insert(post, expires_ms);
+        self.order.push_back((expires_ms, post));
+    }
+
+    fn prune(&mut self, now_ms: u64) {
+        while let Some(&(e, p)) = self.order.front()
+            && e <= now_ms
+        {
+            self.order.pop_front();
+            if self.live.get(&p) == Some(&e) {
+                self.live.remove(&p);
+            }
+        }
+    }
+}
+
+/// Posts retracted per author (see [`TimelineStore::retract`]), freed like tombstones.
+#[derive(Debug, Default)]
+struct Retracted {
+    by_author: HashMap<UserId, HashMap<PostId, u64, RandomState>, RandomState>,
+    order: VecDeque<(u64, UserId, PostId)>,
+}
+
+impl Retracted {
+    fn insert(&mut self, author: UserId, post: PostId, expires_ms: u64, now_ms: u64) {
+        self.prune(now_ms);
+        self.by_author
+            .entry(author)
+            .or_default()
+            .insert(post, expires_ms);
+        self.order.push_back((expires_ms, author, post));
+    }
+
+    fn of(&self, author: UserId, now_ms: u64) -> Vec<PostId> {
+        self.by_author.get(&author).map_or_else(Vec::new, |m| {
+            m.iter()
+                .filter(|&(_, &e)| e > now_ms)
+                .map(|(&p, _)| p)
+                .collect()
+        })
+    }
+
+    fn prune(&mut self, now_ms: u64) {
+        while let Some(&(e, a, p)) = self.order.front()
+            && e <= now_ms
+        {
+            self.order.pop_front();
+            if let Some(m) = self.by_author.get_mut(&a)
+                && m.get(&p) == Some(&e)
+            {
+                m.remove(&p);
+                if m.is_empty() {
+                    self.by_author.remove(&a);
+                }
+            }
+        }
+    }
+}
+
 /// Timelines in memory: 64 shards, each a map of user to a capped ordered set.
 ///
-/// Tombstones are kept for the life of the store (one id per deleted post).
+/// Tombstones (and retracted posts) live for [`DEFAULT_TOMBSTONE_TTL_MS`] (7 days) by the
+/// store's clock, then are freed; set both with [`with_clock`](Self::with_clock) and
+/// [`with_tombstone_ttl_ms`](Self::with_tombstone_ttl_ms). Keep the lifetime longer than any
+/// fan-out or redelivery can be late.
 #[derive(Debug)]
 pub struct MemoryStore {
     shards: Box<[Shard]>,
     // Deliveries hold the read side for the whole batch and a delete takes the write side to
     // add a tombstone, so a delivery either sees the tombstone or finishes before the delete
     // starts removing: a deleted post can never be written back.
-    tombstones: RwLock<HashSet<PostId>>,
+    tombstones: RwLock<Tombstones>,
+    retracted: Mutex<Retracted>,
+    clock: Arc<dyn Clock>,
+    tombstone_ttl_ms: u64,
 }
 
 impl Default for MemoryStore {
@@ -142,19 +241,40 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system clock, tombstones kept 7 days.
     pub fn new() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             tombstones: RwLock::default(),
+            retracted: Mutex::default(),
+            clock: Arc::new(SystemClock),
+            tombstone_ttl_ms: DEFAULT_TOMBSTONE_TTL_MS,
         }
+    }
+
+    /// Uses `clock` for tombstone lifetimes (a manual clock in tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets how long tombstones and retracted posts live, in milliseconds (at least 1).
+    pub fn with_tombstone_ttl_ms(mut self, ttl_ms: u64) -> Self {
+        self.tombstone_ttl_ms = ttl_ms.max(1);
+        self
+    }
+
+    /// How many tombstones are held now (expired ones are freed first).
+    pub fn tombstone_count(&self) -> usize {
+        let mut t = self.tombstones.write();
+        t.prune(self.clock.now_ms());
+        t.live.len()
     }
 
     fn shard(&self, user: UserId) -> Option<&Shard> {
         // Fibonacci hashing, independent of the maps' own hasher, so keys of one shard do not
-        // share the bits the map uses to place them.
-        // The two halves are folded first: a UUIDv7 keeps its time in the high half and its
-        // random bits in the low half.
+        // share the bits the map uses to place them. The two halves are folded first: a
+        // UUIDv7 keeps its time in the high half and its random bits in the low half.
         #[allow(clippy::cast_possible_truncation)]
         let folded = (user.0 ^ (user.0 >> 64)) as u64;
         let h = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SHARD_BITS);
@@ -179,8 +299,9 @@ impl TimelineStore for MemoryStore {
         entry: TimelineEntry,
         opts: DeliverOptions,
     ) -> Result<Delivery> {
+        let now = self.clock.now_ms();
         let tomb = self.tombstones.read();
-        if tomb.contains(&entry.post()) {
+        if tomb.contains(&entry.post(), now) {
             return Ok(Delivery::Tombstoned);
         }
         let mut n = 0;
@@ -199,6 +320,7 @@ impl TimelineStore for MemoryStore {
     }
 
     async fn insert(&self, user: UserId, entries: &[TimelineEntry], cap: usize) -> Result<usize> {
+        let now = self.clock.now_ms();
         let tomb = self.tombstones.read();
         let Some(shard) = self.shard(user) else {
             return Ok(0);
@@ -209,7 +331,7 @@ impl TimelineStore for MemoryStore {
         };
         let mut n = 0;
         for e in entries {
-            if !tomb.contains(&e.post()) && t.insert(*e, cap, true) {
+            if !tomb.contains(&e.post(), now) && t.insert(*e, cap, true) {
                 n += 1;
             }
         }
@@ -227,12 +349,15 @@ impl TimelineStore for MemoryStore {
         Ok(())
     }
 
-    async fn remove_post(&self, users: &[UserId], post: PostId, _author: UserId) -> Result<()> {
+    async fn remove_posts(&self, users: &[UserId], author: UserId, posts: &[PostId]) -> Result<()> {
+        if posts.is_empty() {
+            return Ok(());
+        }
         for &u in users {
             if let Some(shard) = self.shard(u)
                 && let Some(t) = shard.lock().get_mut(&u)
             {
-                t.remove_post(post);
+                t.remove_posts(author, posts);
             }
         }
         Ok(())
@@ -303,11 +428,24 @@ impl TimelineStore for MemoryStore {
     }
 
     async fn tombstone(&self, post: PostId) -> Result<()> {
-        self.tombstones.write().insert(post);
+        let now = self.clock.now_ms();
+        let expires = now.saturating_add(self.tombstone_ttl_ms);
+        self.tombstones.write().insert(post, expires, now);
         Ok(())
     }
 
     async fn is_tombstoned(&self, post: PostId) -> Result<bool> {
-        Ok(self.tombstones.read().contains(&post))
+        Ok(self.tombstones.read().contains(&post, self.clock.now_ms()))
+    }
+
+    async fn retract(&self, author: UserId, post: PostId) -> Result<()> {
+        let now = self.clock.now_ms();
+        let expires = now.saturating_add(self.tombstone_ttl_ms);
+        self.retracted.lock().insert(author, post, expires, now);
+        Ok(())
+    }
+
+    async fn retracted(&self, author: UserId) -> Result<Vec<PostId>> {
+        Ok(self.retracted.lock().of(author, self.clock.now_ms()))
     }
 }

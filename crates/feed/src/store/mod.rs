@@ -72,9 +72,9 @@ pub trait TimelineStore: Send + Sync + std::fmt::Debug {
     /// Removes `entries` from `user`'s timeline (absent entries are ignored).
     async fn remove(&self, user: UserId, entries: &[TimelineEntry]) -> Result<()>;
 
-    /// Removes the entry of `post` (by `author`) from the timelines of all `users`, whatever
-    /// its position: a deleted post's position may no longer be known.
-    async fn remove_post(&self, users: &[UserId], post: PostId, author: UserId) -> Result<()>;
+    /// Removes the entries of `posts` (all by `author`) from the timelines of all `users`,
+    /// whatever their positions: a deleted post's position may no longer be known.
+    async fn remove_posts(&self, users: &[UserId], author: UserId, posts: &[PostId]) -> Result<()>;
 
     /// Up to `limit` entries of `user`'s timeline strictly older than `before` (from the newest
     /// when `None`), newest first; `None` when the timeline is missing.
@@ -103,4 +103,14 @@ pub trait TimelineStore: Send + Sync + std::fmt::Debug {
 
     /// Whether `post` is tombstoned.
     async fn is_tombstoned(&self, post: PostId) -> Result<bool>;
+
+    /// Records that `post` by `author` was deleted while `author` was pulled at read time, so
+    /// its entries were left in followers' timelines (copies pushed before the author crossed
+    /// the hybrid threshold): readers hide them while the author is pulled; they are removed
+    /// when a follower unfollows or the author falls below the threshold. Kept as long as a
+    /// tombstone. Idempotent.
+    async fn retract(&self, author: UserId, post: PostId) -> Result<()>;
+
+    /// The posts of `author` retracted within the tombstone lifetime, in no particular order.
+    async fn retracted(&self, author: UserId) -> Result<Vec<PostId>>;
 }

@@ -9,6 +9,9 @@
 //!   timeline as built and records its owner's activity and whether it is partial; it always
 //!   sorts first and is never returned.
 //! - `{prefix}tomb:{post:032x}`: a tombstone, with a time to live (default 7 days).
+//! - `{prefix}retracted:{author:032x}`: the author's posts deleted while the author was pulled
+//!   (a sorted set of 16-byte big-endian post ids scored by expiry time), kept as long as
+//!   tombstones.
 //!
 //! Timelines written by keel-feed before ids became 128 bits live under `{prefix}tl:{decimal
 //! id}` keys, which this version never reads: their owners' timelines are regenerated on their
@@ -132,6 +135,29 @@ set_state(k, active, partial)
 return 1
 ";
 
+/// The server's time in milliseconds (Lua).
+const NOW_FN: &str = r"
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+";
+
+/// Retraction: KEYS = the author's retracted set; ARGV = post id, lifetime (ms). Scores are
+/// expiry times; expired members go on every write, the key with the last one.
+const RETRACT: &str = r"
+local now, ttl = now_ms(), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1
+";
+
+/// Retracted posts still alive: KEYS = the author's retracted set.
+const RETRACTED: &str = r"
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now_ms(), '+inf')
+";
+
 /// Timelines in Redis sorted sets (feature `redis`).
 #[derive(Clone)]
 pub struct RedisStore {
@@ -141,6 +167,8 @@ pub struct RedisStore {
     deliver: Script,
     insert: Script,
     state: Script,
+    retract: Script,
+    retracted: Script,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -203,6 +231,8 @@ impl RedisStore {
             deliver: Script::new(&format!("{STATE_FNS}{DELIVER}")),
             insert: Script::new(&format!("{STATE_FNS}{INSERT}")),
             state: Script::new(&format!("{STATE_FNS}{STATE}")),
+            retract: Script::new(&format!("{NOW_FN}{RETRACT}")),
+            retracted: Script::new(&format!("{NOW_FN}{RETRACTED}")),
         }
     }
 
@@ -218,7 +248,8 @@ impl RedisStore {
         Ok(Self::new(conn, prefix))
     }
 
-    /// Sets how long tombstones live (default 7 days): longer than any fan-out or redelivery.
+    /// Sets how long tombstones and retracted posts live (default 7 days): longer than any
+    /// fan-out or redelivery.
     pub fn with_tombstone_ttl_secs(mut self, secs: u64) -> Self {
         self.tombstone_ttl_secs = secs.max(1);
         self
@@ -231,6 +262,10 @@ impl RedisStore {
 
     fn tomb_key(&self, post: PostId) -> String {
         format!("{}tomb:{:032x}", self.prefix, post.0)
+    }
+
+    fn retracted_key(&self, author: UserId) -> String {
+        format!("{}retracted:{:032x}", self.prefix, author.0)
     }
 
     async fn set_state(&self, user: UserId, mode: &str, now_ms: u64) -> Result<()> {
@@ -320,14 +355,17 @@ impl TimelineStore for RedisStore {
         Ok(())
     }
 
-    async fn remove_post(&self, users: &[UserId], post: PostId, author: UserId) -> Result<()> {
-        if users.is_empty() {
+    async fn remove_posts(&self, users: &[UserId], author: UserId, posts: &[PostId]) -> Result<()> {
+        if users.is_empty() || posts.is_empty() {
             return Ok(());
         }
-        let m = member_of(post, author);
+        let members: Vec<Vec<u8>> = posts
+            .iter()
+            .map(|&p| member_of(p, author).to_vec())
+            .collect();
         let mut pipe = redis::pipe();
         for &u in users {
-            pipe.zrem(self.timeline_key(u), m.as_slice()).ignore();
+            pipe.zrem(self.timeline_key(u), &members).ignore();
         }
         let mut conn = self.conn.clone();
         let () = pipe
@@ -420,6 +458,36 @@ impl TimelineStore for RedisStore {
         conn.exists(self.tomb_key(post))
             .await
             .map_err(|e| store_err(&e))
+    }
+
+    async fn retract(&self, author: UserId, post: PostId) -> Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .retract
+            .key(self.retracted_key(author))
+            .arg(post.0.to_be_bytes().as_slice())
+            .arg(self.tombstone_ttl_secs.saturating_mul(1000))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_err(&e))?;
+        Ok(())
+    }
+
+    async fn retracted(&self, author: UserId) -> Result<Vec<PostId>> {
+        let mut conn = self.conn.clone();
+        let raw: Vec<Vec<u8>> = self
+            .retracted
+            .key(self.retracted_key(author))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| store_err(&e))?;
+        raw.iter()
+            .map(|m| {
+                <[u8; 16]>::try_from(m.as_slice())
+                    .map(|b| PostId(u128::from_be_bytes(b)))
+                    .map_err(|_| FeedError::Corrupt(format!("retracted post id {m:?}")))
+            })
+            .collect()
     }
 }
 
