@@ -70,10 +70,7 @@ impl Handler for Consumer {
         match self.role {
             Role::Timelines => timelines(s, &event).await,
             Role::Notifications => notifications(s, envelope, &event).await,
-            Role::Analytics => {
-                analytics(s, &event).await;
-                Ok(())
-            }
+            Role::Analytics => analytics(s, &event).await,
         }
     }
 }
@@ -156,7 +153,9 @@ async fn notifications(s: &AppState, env: &Envelope, event: &Event) -> Result<()
     Ok(())
 }
 
-async fn analytics(s: &AppState, event: &Event) {
+/// Trending counters (a Redis failure is transient: the event comes back) and cache
+/// invalidation.
+async fn analytics(s: &AppState, event: &Event) -> Result<(), HandlerError> {
     metrics::counter!("keel_social_events_total", "type" => event.kind()).increment(1);
     match event {
         Event::PostCreated {
@@ -175,33 +174,37 @@ async fn analytics(s: &AppState, event: &Event) {
                 *created_at
             };
             s.trending
-                .created(*post, created, *visibility == Visibility::Public);
+                .created(*post, created, *visibility == Visibility::Public)
+                .await
+                .map_err(transient)?;
         }
         Event::PostUpdated { post, .. } => {
             s.posts_cache.invalidate(&post.0.to_string()).await;
             if let Ok(p) = s.store.post(*post).await {
                 s.trending
-                    .set_public(*post, p.visibility == Visibility::Public);
+                    .set_public(*post, p.visibility == Visibility::Public)
+                    .await
+                    .map_err(transient)?;
             }
         }
         Event::PostDeleted { post, .. } => {
-            s.trending.deleted(*post);
+            s.trending.deleted(*post).await.map_err(transient)?;
             s.posts_cache.invalidate(&post.0.to_string()).await;
         }
         Event::Liked { post, .. } => {
-            s.trending.liked(*post, 1);
+            s.trending.liked(*post, 1).await.map_err(transient)?;
             s.posts_cache.invalidate(&post.0.to_string()).await;
         }
         Event::Unliked { post, .. } => {
-            s.trending.liked(*post, -1);
+            s.trending.liked(*post, -1).await.map_err(transient)?;
             s.posts_cache.invalidate(&post.0.to_string()).await;
         }
         Event::CommentAdded { post, .. } => {
-            s.trending.commented(*post, 1);
+            s.trending.commented(*post, 1).await.map_err(transient)?;
             s.posts_cache.invalidate(&post.0.to_string()).await;
         }
         Event::CommentDeleted { post, .. } => {
-            s.trending.commented(*post, -1);
+            s.trending.commented(*post, -1).await.map_err(transient)?;
             s.posts_cache.invalidate(&post.0.to_string()).await;
         }
         Event::UserUpdated { user } | Event::UserDeleted { user } => {
@@ -209,6 +212,7 @@ async fn analytics(s: &AppState, event: &Event) {
         }
         _ => {}
     }
+    Ok(())
 }
 
 /// The running relay and consumers.

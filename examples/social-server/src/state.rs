@@ -208,7 +208,10 @@ pub async fn build(config: Config) -> Result<AppState, StartError> {
         rate_limit: crate::limits::layer(&config).map_err(StartError::Config)?,
         timelines: Timelines::new(&store, timeline_store, config.feed_threshold)?,
         page_policy: LimitPolicy::default(),
-        trending: Trending::default(),
+        trending: match &redis {
+            Some(conn) => Trending::redis(conn.clone(), &config.redis_prefix),
+            None => Trending::memory(),
+        },
         backends: Backends {
             storage,
             redis,

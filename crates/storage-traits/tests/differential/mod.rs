@@ -26,6 +26,7 @@ enum Op {
     Comment(u8, u8, Option<u8>),
     DeleteComment(u8),
     ListPosts(u8, u8),
+    FilteredPosts(u8, u8, bool, u8),
     Followers(u8, u8),
     Following(u8, u8),
     Comments(u8, u8),
@@ -50,6 +51,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (i(), i(), proptest::option::of(i())).prop_map(|(a, b, c)| Op::Comment(a, b, c)),
         1 => i().prop_map(Op::DeleteComment),
         2 => (i(), 1u8..4).prop_map(|(a, b)| Op::ListPosts(a, b)),
+        2 => (i(), i(), any::<bool>(), 1u8..4).prop_map(|(a, b, c, d)| Op::FilteredPosts(a, b, c, d)),
         1 => (i(), 1u8..4).prop_map(|(a, b)| Op::Followers(a, b)),
         1 => (i(), 1u8..4).prop_map(|(a, b)| Op::Following(a, b)),
         1 => (i(), 1u8..4).prop_map(|(a, b)| Op::Comments(a, b)),
@@ -159,6 +161,17 @@ async fn apply(s: &dyn Store, clock: &ManualClock, ids: &Ids, op: &Op) -> String
         }
         Op::DeleteComment(a) => show(s.delete_comment(c(a)).await),
         Op::ListPosts(a, l) => show(s.posts_by_author(u(a), &Seek::first(limit(l))).await),
+        Op::FilteredPosts(a, b, asc, l) => {
+            // Viewer anonymous for a multiple of 5, one author for a multiple of 3.
+            let mut q = keel_storage::PostQuery::all().seen_by((a % 5 != 0).then(|| u(a)));
+            if b % 3 == 0 {
+                q = q.by(u(b));
+            }
+            if asc {
+                q = q.oldest_first();
+            }
+            show(s.list_posts(&q, &Seek::first(limit(l))).await)
+        }
         Op::Followers(a, l) => show(s.followers(u(a), &Seek::first(limit(l))).await),
         Op::Following(a, l) => show(s.following(u(a), &Seek::first(limit(l))).await),
         Op::Comments(a, l) => show(s.comments(p(a), None, &Seek::first(limit(l))).await),

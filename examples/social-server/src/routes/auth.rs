@@ -49,6 +49,7 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// A label (1 to 64 characters).
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub name: String,
 }
 

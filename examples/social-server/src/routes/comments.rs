@@ -21,6 +21,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct AddComment {
     /// Text (1 to 2000 characters).
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub content: String,
     /// The comment this one answers.
     #[serde(default)]

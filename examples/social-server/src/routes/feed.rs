@@ -127,6 +127,8 @@ pub async fn trending(
     let ranked: Vec<Ranked> = s
         .trending
         .ranked(s.clock.now())
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?
         .into_iter()
         .map(|(score, id)| Ranked(score, id.0))
         .collect();

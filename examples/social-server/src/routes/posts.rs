@@ -24,9 +24,11 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreatePost {
     /// Text (1 to 5000 characters).
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub content: String,
     /// Media URLs (at most 4).
     #[serde(default)]
+    #[schema(max_items = 4)]
     pub media: Vec<String>,
     /// Kind (default `text`).
     #[serde(default)]
@@ -41,8 +43,10 @@ pub struct CreatePost {
 #[serde(deny_unknown_fields)]
 pub struct ReplacePost {
     /// Text.
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub content: String,
     /// Media URLs.
+    #[schema(max_items = 4)]
     pub media: Vec<String>,
     /// Kind.
     pub post_type: PostTypeDto,
@@ -55,6 +59,7 @@ pub struct ReplacePost {
 #[serde(deny_unknown_fields)]
 pub struct PatchPost {
     /// Text.
+    #[schema(min_length = 1, max_length = 5000, pattern = "\\S")]
     pub content: Option<String>,
     /// Media URLs.
     pub media: Option<Vec<String>>,

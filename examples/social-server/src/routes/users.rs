@@ -24,10 +24,13 @@ pub const PASSWORD_CHARS: (usize, usize) = (8, 128);
 #[serde(deny_unknown_fields)]
 pub struct Register {
     /// 3 to 30 letters, digits or `_`.
+    #[schema(pattern = "^[A-Za-z0-9_]{3,30}$", min_length = 3, max_length = 30)]
     pub username: String,
     /// An email address.
+    #[schema(pattern = "^[!-?A-~]+@[!-?A-~]+$", max_length = 254)]
     pub email: String,
     /// 8 to 128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     /// Display name (defaults to the username).
     #[serde(default)]
@@ -42,10 +45,13 @@ pub struct Register {
 #[serde(deny_unknown_fields)]
 pub struct ReplaceUser {
     /// Username.
+    #[schema(pattern = "^[A-Za-z0-9_]{3,30}$", min_length = 3, max_length = 30)]
     pub username: String,
     /// Email.
+    #[schema(pattern = "^[!-?A-~]+@[!-?A-~]+$", max_length = 254)]
     pub email: String,
     /// Display name.
+    #[schema(max_length = 50)]
     pub display_name: String,
     /// Bio (null clears it).
     pub bio: Option<String>,
@@ -58,12 +64,16 @@ pub struct ReplaceUser {
 #[serde(deny_unknown_fields)]
 pub struct PatchUser {
     /// Username.
+    #[schema(pattern = "^[A-Za-z0-9_]{3,30}$", min_length = 3, max_length = 30)]
     pub username: Option<String>,
     /// Email.
+    #[schema(pattern = "^[!-?A-~]+@[!-?A-~]+$", max_length = 254)]
     pub email: Option<String>,
     /// New password.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// Display name.
+    #[schema(max_length = 50)]
     pub display_name: Option<String>,
     /// Bio (null clears it).
     #[serde(default, deserialize_with = "super::double_option")]
