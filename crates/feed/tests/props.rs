@@ -109,7 +109,9 @@ where
     ];
     for strategy in strategies {
         let Some(s) = store().await else { return };
-        let fx = Fx::new(s, config(strategy, cap));
+        let mut cfg = config(strategy, cap);
+        cfg.chunks_in_flight = 2; // fan-outs write two chunks at once
+        let fx = Fx::new(s, cfg);
         let mut live: Vec<keel_feed::Post> = Vec::new();
         for (i, op) in ops.iter().enumerate() {
             fx.clock.advance(1);
