@@ -25,8 +25,15 @@ pub struct FeedConfig {
     pub strategy: Strategy,
     /// Entries kept per timeline, trimmed on insert (default 800, as Twitter; Mastodon keeps 400).
     pub cap: usize,
-    /// Followers per fan-out chunk: one store batch, one cancellation point (default 1,000).
+    /// Followers per fan-out chunk: one store batch (default 1,000; graphs may return smaller
+    /// pages, keel-storage at most 200).
     pub chunk_size: usize,
+    /// Fan-out chunks written at once ([`TimelineStore::deliver_many`]): Redis sends them as
+    /// concurrent pipelines on one connection (default 4). A group of chunks is one
+    /// cancellation point: a delete stops the fan-out at the next group.
+    ///
+    /// [`TimelineStore::deliver_many`]: crate::TimelineStore::deliver_many
+    pub chunks_in_flight: usize,
     /// Posts per followee copied into a timeline on follow and on regeneration (default 40).
     pub backfill_per_author: usize,
     /// Followers inactive for longer than this (milliseconds) are skipped at fan-out and their
@@ -46,6 +53,7 @@ impl Default for FeedConfig {
             strategy: Strategy::Hybrid { threshold: 10_000 },
             cap: 800,
             chunk_size: 1_000,
+            chunks_in_flight: 4,
             backfill_per_author: 40,
             inactive_after_ms: 14 * 24 * 3_600_000,
             max_page: 200,
@@ -58,14 +66,19 @@ impl FeedConfig {
     /// Checks the values.
     ///
     /// # Errors
-    /// [`FeedError::InvalidConfig`] when `cap`, `chunk_size` or `max_page` is zero, or a hybrid
-    /// threshold is zero.
+    /// [`FeedError::InvalidConfig`] when `cap`, `chunk_size`, `chunks_in_flight` or `max_page`
+    /// is zero, or a hybrid threshold is zero.
     pub fn validate(&self) -> Result<()> {
         if self.cap == 0 {
             return Err(FeedError::InvalidConfig("cap must be at least 1"));
         }
         if self.chunk_size == 0 {
             return Err(FeedError::InvalidConfig("chunk_size must be at least 1"));
+        }
+        if self.chunks_in_flight == 0 {
+            return Err(FeedError::InvalidConfig(
+                "chunks_in_flight must be at least 1",
+            ));
         }
         if self.max_page == 0 {
             return Err(FeedError::InvalidConfig("max_page must be at least 1"));

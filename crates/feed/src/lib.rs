@@ -41,17 +41,18 @@
 //! ```
 //!
 //! # Layout
-//! - [`model`]: users, posts, visibility, timeline entries and their positions.
+//! - [`model`]: users, posts, visibility, timeline entries and their positions. Ids are 128
+//!   bits: a UUID's bits (keel-storage's UUIDv7 pass through as they are).
 //! - [`score`]: the 53-bit score (milliseconds and sequence) that Redis doubles keep exact.
 //! - [`clock`]: the injected clock ([`SystemClock`], [`ManualClock`] for tests).
-//! - [`model`]'s ids are 128 bits: a UUID's bits (keel-storage's UUIDv7 pass through as is).
 //! - [`graph`]: the [`FollowGraph`] trait the engine reads followers through (pages resume at a
 //!   [`GraphCursor`]), and [`MemoryGraph`].
 //! - [`source`]: the [`PostSource`] trait for authors' recent posts, and [`MemoryPosts`].
 //! - `storage` (feature `storage`): `StorageGraph` and `StoragePosts`, both traits over any
 //!   keel-storage backend, and the conversion of a stored post (score from its creation time).
 //! - [`store`]: the [`TimelineStore`] trait, [`MemoryStore`] and (feature `redis`) `RedisStore`.
-//! - [`config`]: [`Strategy`] and [`FeedConfig`] (cap, chunk size, inactivity, backfill).
+//! - [`config`]: [`Strategy`] and [`FeedConfig`] (cap, chunk size and chunks in flight,
+//!   inactivity, backfill).
 //! - [`engine`]: [`FeedEngine`]: publish, delete, follow, unfollow, regenerate, read.
 //! - [`paging`]: [`FeedEngine::read_page`]: keel-pagination requests, signed cursors.
 //! - [`rank`]: [`Ranker`], [`Chronological`], [`Gravity`] (Hacker News), the [`Leaderboard`].
@@ -62,8 +63,9 @@
 //! # Guarantees
 //! - Deliveries are idempotent: publishing or delivering a post twice keeps one entry.
 //! - A deleted post is tombstoned before it is removed, so no late delivery, backfill or
-//!   rebuild brings it back, and the rest of its fan-out is cancelled chunk by chunk. Deleting
-//!   a post of a pulled author costs the same whatever the follower count.
+//!   rebuild brings it back, and the rest of its fan-out is cancelled (at the next group of
+//!   [`FeedConfig::chunks_in_flight`] chunks). Deleting a post of a pulled author costs the
+//!   same whatever the follower count.
 //! - Fan-out writes, then re-checks the graph, so a post of an author unfollowed meanwhile
 //!   does not stay behind.
 //! - Timelines are capped (trimmed on insert); a reader who scrolls past the cap continues

@@ -1,6 +1,7 @@
 //! The post source the engine reads through, and a small in-memory implementation.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 
 use foldhash::fast::RandomState;
 
@@ -27,18 +28,46 @@ pub trait PostSource: Send + Sync + std::fmt::Debug {
     /// One post's metadata, or `None` when it does not exist (or was deleted).
     async fn post(&self, id: PostId) -> Result<Option<Post>>;
 
-    /// [`recent_posts`](Self::recent_posts) for several authors: one list per author, in the
-    /// order given. Hybrid reads call this once for all pulled authors; the default asks once
-    /// per author, backends should answer in one query.
+    /// Posts by each of `authors`, newest first, strictly older than `before` and not older
+    /// than `since` (no bound when `None`), at most `limit` per author: one list per author, in
+    /// the order given.
+    ///
+    /// Hybrid reads call this once per page for all pulled authors, with `since` set to the
+    /// oldest entry the page can hold: most authors have nothing that recent. The default asks
+    /// [`recent_posts`](Self::recent_posts) per author (for two posts first when `since` is
+    /// set); backends should answer in one query, and cheaply when nothing is in range.
     async fn recent_posts_many(
         &self,
         authors: &[UserId],
         before: Option<Position>,
+        since: Option<Position>,
         limit: usize,
     ) -> Result<Vec<Vec<Post>>> {
         let mut out = Vec::with_capacity(authors.len());
         for &a in authors {
-            out.push(self.recent_posts(a, before, limit).await?);
+            let mut posts: Vec<Post> = Vec::new();
+            let mut cursor = before;
+            let mut step = if since.is_some() { limit.min(2) } else { limit };
+            while posts.len() < limit && step > 0 {
+                let page = self.recent_posts(a, cursor, step).await?;
+                let mut more = page.len() == step;
+                for p in &page {
+                    if since.is_some_and(|s| p.entry().position < s) {
+                        more = false;
+                        break;
+                    }
+                    posts.push(*p);
+                    if posts.len() == limit {
+                        break;
+                    }
+                }
+                match page.last() {
+                    Some(last) if more => cursor = Some(last.entry().position),
+                    _ => break,
+                }
+                step = limit - posts.len();
+            }
+            out.push(posts);
         }
         Ok(out)
     }
@@ -113,17 +142,45 @@ impl PostSource for MemoryPosts {
         &self,
         authors: &[UserId],
         before: Option<Position>,
+        since: Option<Position>,
         limit: usize,
     ) -> Result<Vec<Vec<Post>>> {
         let p = self.inner.read();
         Ok(authors
             .iter()
-            .map(|a| {
-                p.by_author.get(a).map_or_else(Vec::new, |m| match before {
-                    Some(b) => m.range(..b).rev().take(limit).map(|(_, v)| *v).collect(),
-                    None => m.values().rev().take(limit).copied().collect(),
-                })
+            .map(|a| match p.by_author.get(a) {
+                Some(m) => newest_between(m, since, before, limit),
+                None => Vec::new(),
             })
             .collect())
+    }
+}
+
+/// Up to `limit` posts of `m`, newest first, strictly older than `before` and not older than
+/// `since`. Checks the newest post first: a pulled author usually has nothing in range, and
+/// that answer costs no allocation.
+fn newest_between(
+    m: &BTreeMap<Position, Post>,
+    since: Option<Position>,
+    before: Option<Position>,
+    limit: usize,
+) -> Vec<Post> {
+    let lower = since.map_or(Bound::Unbounded, Bound::Included);
+    match (since, before) {
+        (Some(s), _) if m.last_key_value().is_none_or(|(newest, _)| *newest < s) => Vec::new(),
+        // An empty range: `BTreeMap::range` would panic on crossed bounds.
+        (Some(s), Some(b)) if s >= b => Vec::new(),
+        (_, Some(b)) => m
+            .range((lower, Bound::Excluded(b)))
+            .rev()
+            .take(limit)
+            .map(|(_, v)| *v)
+            .collect(),
+        (_, None) => m
+            .range((lower, Bound::Unbounded))
+            .rev()
+            .take(limit)
+            .map(|(_, v)| *v)
+            .collect(),
     }
 }

@@ -55,7 +55,7 @@ use keel_storage::{FollowRepo, PostRepo, StorageError, Timestamp};
 use crate::error::{FeedError, Result};
 use crate::graph::{FollowGraph, FollowPage, GraphCursor};
 use crate::model::{Position, Post, PostId, UserId, Visibility};
-use crate::score::{MAX_SEQUENCE, Score};
+use crate::score::Score;
 use crate::source::PostSource;
 
 impl From<keel_storage::UserId> for UserId {
@@ -118,8 +118,8 @@ fn storage_position(p: Position) -> KeysetPosition {
         // Exact: this is the creation time of a storage post at this position.
         (seq.cast_signed(), p.post.as_uuid())
     } else {
-        // No storage post has this sequence: it sorts after every post of the millisecond.
-        debug_assert!(seq <= MAX_SEQUENCE);
+        // No storage post has this sequence (1,000 to `MAX_SEQUENCE`): it sorts after every
+        // post of the millisecond.
         (MICROS_PER_MS - 1, uuid::Uuid::max())
     };
     let at = ms

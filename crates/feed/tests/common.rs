@@ -42,6 +42,7 @@ pub fn config(strategy: Strategy, cap: usize) -> FeedConfig {
         strategy,
         cap,
         chunk_size: 2,
+        chunks_in_flight: 1,
         backfill_per_author: 1_000,
         inactive_after_ms: 3_600_000,
         max_page: 100,

@@ -74,6 +74,46 @@ async fn delivery_is_idempotent_and_ordered(s: Arc<dyn TimelineStore>) {
     assert_eq!(slice.last_active_ms, T0);
 }
 
+async fn delivery_in_several_chunks_at_once(s: Arc<dyn TimelineStore>) {
+    let chunks: Vec<Vec<UserId>> = vec![
+        (1..=3).map(UserId).collect(),
+        vec![UserId(4), UserId(99)],
+        (5..=8).map(UserId).collect(),
+    ];
+    for u in 1..=8 {
+        s.create(UserId(u), T0).await.unwrap();
+    }
+    let e = entry(10, 9, 1_000);
+    let d = s.deliver_many(&chunks, e, opts(3)).await.unwrap();
+    assert_eq!(
+        d,
+        [
+            Delivery::Delivered(3),
+            Delivery::Delivered(1),
+            Delivery::Delivered(4)
+        ]
+    );
+    let again = s.deliver_many(&chunks, e, opts(3)).await.unwrap();
+    assert_eq!(again, [Delivery::Delivered(0); 3]);
+    for u in 1..=8 {
+        assert_eq!(ids(&s, u).await, Some(vec![10]), "user {u}");
+    }
+    // Capping still applies to every chunk.
+    for p in 11..=14 {
+        s.deliver_many(&chunks, entry(p, 9, 1_000 + p), opts(3))
+            .await
+            .unwrap();
+    }
+    assert_eq!(ids(&s, 7).await, Some(vec![14, 13, 12]));
+    s.tombstone(PostId(20)).await.unwrap();
+    let d = s
+        .deliver_many(&chunks, entry(20, 9, 5_000), opts(3))
+        .await
+        .unwrap();
+    assert_eq!(d, [Delivery::Tombstoned; 3]);
+    assert_eq!(ids(&s, 1).await, Some(vec![14, 13, 12]));
+}
+
 async fn capped_and_trimmed_on_insert(s: Arc<dyn TimelineStore>) {
     let u = UserId(1);
     s.create(u, T0).await.unwrap();
@@ -318,6 +358,7 @@ for_each_store!(
     partial_timelines_refuse_gaps,
     missing_timelines_receive_nothing,
     delivery_is_idempotent_and_ordered,
+    delivery_in_several_chunks_at_once,
     capped_and_trimmed_on_insert,
     scores_order_exactly_near_two_pow_53,
     ids_round_trip_all_128_bits,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use async_trait::async_trait;
 use keel_feed::merge::merge_newest;
 use keel_feed::score::{MAX_SEQUENCE, SCORE_EPOCH_MS};
 use keel_feed::{Position, PostId, Score, Strategy as Delivery, TimelineEntry, UserId};
@@ -44,6 +45,82 @@ proptest! {
         all.reverse();
         all.truncate(limit);
         prop_assert_eq!(merged, all);
+    }
+}
+
+/// A source that answers `recent_posts` only, so `recent_posts_many` runs the trait's default.
+#[derive(Debug)]
+struct Plain(keel_feed::MemoryPosts);
+
+#[async_trait]
+impl keel_feed::PostSource for Plain {
+    async fn recent_posts(
+        &self,
+        author: UserId,
+        before: Option<Position>,
+        limit: usize,
+    ) -> keel_feed::Result<Vec<keel_feed::Post>> {
+        self.0.recent_posts(author, before, limit).await
+    }
+    async fn post(&self, id: PostId) -> keel_feed::Result<Option<keel_feed::Post>> {
+        self.0.post(id).await
+    }
+}
+
+fn position(score: u64, post: u128) -> Position {
+    Position {
+        score: Score::from_raw(score).unwrap(),
+        post: PostId(post),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `recent_posts_many` (memory, and the trait's default) equals filtering every post.
+    #[test]
+    fn recent_posts_many_is_a_bounded_filter(
+        raw in prop::collection::vec((0u64..30, 0u128..3), 0..40),
+        before in prop::option::of((0u64..32, 0u128..50)),
+        since in prop::option::of((0u64..32, 0u128..50)),
+        limit in 0usize..8,
+    ) {
+        use keel_feed::PostSource;
+        let src = keel_feed::MemoryPosts::new();
+        let plain = Plain(keel_feed::MemoryPosts::new());
+        let mut all = Vec::new();
+        for (i, &(score, author)) in raw.iter().enumerate() {
+            let p = keel_feed::Post {
+                id: PostId(i as u128),
+                author: UserId(author),
+                score: Score::from_raw(score).unwrap(),
+                visibility: keel_feed::Visibility::Public,
+            };
+            src.insert(p);
+            plain.0.insert(p);
+            all.push(p);
+        }
+        all.sort_by_key(|p| std::cmp::Reverse(p.entry().position));
+        let before = before.map(|(s, p)| position(s, p));
+        let since = since.map(|(s, p)| position(s, p));
+        let authors = [UserId(0), UserId(1), UserId(2), UserId(9)];
+        let want: Vec<Vec<keel_feed::Post>> = authors
+            .iter()
+            .map(|a| {
+                all.iter()
+                    .filter(|p| p.author == *a)
+                    .filter(|p| before.is_none_or(|b| p.entry().position < b))
+                    .filter(|p| since.is_none_or(|s| p.entry().position >= s))
+                    .take(limit)
+                    .copied()
+                    .collect()
+            })
+            .collect();
+        let rt = runtime();
+        let got = rt.block_on(src.recent_posts_many(&authors, before, since, limit)).unwrap();
+        prop_assert_eq!(&got, &want);
+        let got = rt.block_on(plain.recent_posts_many(&authors, before, since, limit)).unwrap();
+        prop_assert_eq!(&got, &want);
     }
 }
 
@@ -109,7 +186,9 @@ where
     ];
     for strategy in strategies {
         let Some(s) = store().await else { return };
-        let fx = Fx::new(s, config(strategy, cap));
+        let mut cfg = config(strategy, cap);
+        cfg.chunks_in_flight = 2; // fan-outs write two chunks at once
+        let fx = Fx::new(s, cfg);
         let mut live: Vec<keel_feed::Post> = Vec::new();
         for (i, op) in ops.iter().enumerate() {
             fx.clock.advance(1);

@@ -134,11 +134,18 @@ struct World {
 }
 
 async fn world(store: Arc<dyn TimelineStore>, followers: u128) -> World {
+    grouped_world(store, followers, 1).await
+}
+
+/// A world whose fan-out writes `in_flight` chunks at once.
+async fn grouped_world(store: Arc<dyn TimelineStore>, followers: u128, in_flight: usize) -> World {
     let graph = Arc::new(HookedGraph::default());
     let posts = Arc::new(HookedPosts::default());
+    let mut cfg = config(Strategy::Push, 100);
+    cfg.chunks_in_flight = in_flight;
     let engine = Arc::new(
         FeedEngine::builder(graph.clone(), posts.clone(), store.clone())
-            .config(config(Strategy::Push, 100))
+            .config(cfg)
             .clock(Arc::new(ManualClock::new(T0)))
             .build()
             .unwrap(),
@@ -215,6 +222,45 @@ async fn unfollow_during_fanout_leaves_nothing_behind(s: Arc<dyn TimelineStore>)
     }
 }
 
+async fn delete_during_a_grouped_fanout_cancels_the_rest(s: Arc<dyn TimelineStore>) {
+    // 10 followers in chunks of 2, 3 chunks written at once: groups of 6, 4.
+    let w = grouped_world(s, 10, 3).await;
+    let p = post(10, 1, 1);
+    w.posts.inner.insert(p);
+    // The first group was written; the second group's first chunk is read: delete now.
+    w.graph.on_followers.set(4, delete_action(&w, p));
+    let report = w.engine.publish(&p).await.unwrap();
+    assert!(report.cancelled);
+    assert_eq!(report.delivered, 6);
+    assert_eq!(report.chunks, 5);
+    for u in 1..12 {
+        assert!(!holds(&w.store, u, 10).await, "post resurrected for {u}");
+    }
+}
+
+async fn unfollow_during_a_grouped_fanout_leaves_nothing_behind(s: Arc<dyn TimelineStore>) {
+    let w = grouped_world(s, 6, 3).await;
+    let p = post(10, 1, 1);
+    w.posts.inner.insert(p);
+    let (engine, graph) = (w.engine.clone(), w.graph.clone());
+    // User 3 is in the first chunk, read before the unfollow, written after it.
+    w.graph.on_followers.set(
+        2,
+        Box::new(move || {
+            Box::pin(async move {
+                graph.inner.remove(UserId(3), UserId(1));
+                engine.unfollow(UserId(3), UserId(1)).await.unwrap();
+            })
+        }),
+    );
+    let report = w.engine.publish(&p).await.unwrap();
+    assert_eq!(report.chunks, 3);
+    assert!(!holds(&w.store, 3, 10).await);
+    for u in [2, 4, 5, 6, 7] {
+        assert!(holds(&w.store, u, 10).await, "user {u}");
+    }
+}
+
 async fn unfollow_during_regeneration_leaves_nothing_behind(s: Arc<dyn TimelineStore>) {
     let w = world(s, 1).await;
     w.graph.inner.add(UserId(2), UserId(5));
@@ -262,6 +308,8 @@ async fn delete_during_follow_backfill_does_not_resurrect(s: Arc<dyn TimelineSto
 for_each_store!(
     delete_during_fanout_cancels_the_rest,
     unfollow_during_fanout_leaves_nothing_behind,
+    delete_during_a_grouped_fanout_cancels_the_rest,
+    unfollow_during_a_grouped_fanout_leaves_nothing_behind,
     unfollow_during_regeneration_leaves_nothing_behind,
     delete_during_regeneration_does_not_resurrect,
     delete_during_follow_backfill_does_not_resurrect,

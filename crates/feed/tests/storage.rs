@@ -269,6 +269,20 @@ async fn posts_page_in_feed_order(w: &World) {
         older
     );
     assert_eq!(src.post(want[3].id).await.unwrap(), Some(want[3]));
+    // Several authors at once, bounded on both sides (the hybrid read's request).
+    let since = want[60].entry().position;
+    let before = Some(want[20].entry().position);
+    let many = src
+        .recent_posts_many(&[author, UserId(7)], before, Some(since), 25)
+        .await
+        .unwrap();
+    assert_eq!(many[0], want[21..=45]);
+    assert!(many[1].is_empty());
+    let many = src
+        .recent_posts_many(&[author], before, Some(since), 100)
+        .await
+        .unwrap();
+    assert_eq!(many[0], want[21..=60]);
 
     // Deleted posts are gone.
     w.store.delete_post(want[3].id.into()).await.unwrap();
@@ -296,7 +310,7 @@ async fn posts_page_in_feed_order(w: &World) {
     let fresh = w.post(late, keel_storage::Visibility::Public).await;
     assert_eq!(src.recent_posts(late, None, 10).await.unwrap(), [fresh]);
     assert_eq!(
-        src.recent_posts_many(&[late, other], None, 1)
+        src.recent_posts_many(&[late, other], None, None, 1)
             .await
             .unwrap()[0],
         [fresh]

@@ -97,7 +97,7 @@ pub struct FeedEngine {
     class_version: AtomicU64,
     /// Per reader under hybrid: the followees pulled at read time.
     pulled_followees: Mutex<HashMap<UserId, PulledCache, RandomState>>,
-    regenerating: Mutex<HashSet<UserId>>,
+    regenerating: Mutex<HashSet<UserId, RandomState>>,
     scheduler: RwLock<Option<Scheduler>>,
 }
 

@@ -79,7 +79,10 @@ impl FeedEngine {
         Ok(report)
     }
 
-    /// Delivers `entry` to every active follower, one chunk at a time.
+    /// Delivers `entry` to every active follower, [`FeedConfig::chunks_in_flight`] chunks at a
+    /// time.
+    ///
+    /// [`FeedConfig::chunks_in_flight`]: crate::FeedConfig::chunks_in_flight
     async fn fan_out(&self, entry: TimelineEntry, report: &mut PublishReport) -> Result<()> {
         let opts = DeliverOptions {
             cap: self.config.cap,
@@ -89,41 +92,61 @@ impl FeedEngine {
                 .saturating_sub(self.config.inactive_after_ms),
         };
         let author = entry.author;
+        let group = self.config.chunks_in_flight.max(1);
         let mut after: Option<GraphCursor> = None;
-        loop {
+        let mut more = true;
+        while more {
+            // Read a group of chunks, write them at once (concurrently where the store can).
             let version = self.graph.removal_version();
-            let page = self
-                .graph
-                .followers(author, after.as_ref(), self.config.chunk_size)
-                .await?;
-            let chunk = page.users;
-            if !chunk.is_empty() {
-                report.chunks += 1;
-                match self.store.deliver(&chunk, entry, opts).await? {
-                    Delivery::Tombstoned => {
-                        report.cancelled = true;
-                        m::fanout_cancelled();
-                        break;
-                    }
+            let mut chunks: Vec<Vec<UserId>> = Vec::with_capacity(group);
+            while more && chunks.len() < group {
+                let page = self
+                    .graph
+                    .followers(author, after.as_ref(), self.config.chunk_size)
+                    .await?;
+                if !page.users.is_empty() {
+                    chunks.push(page.users);
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => more = false,
+                }
+            }
+            if chunks.is_empty() {
+                break;
+            }
+            report.chunks += chunks.len();
+            let results = match chunks.as_slice() {
+                [one] => vec![self.store.deliver(one, entry, opts).await?],
+                _ => self.store.deliver_many(&chunks, entry, opts).await?,
+            };
+            let mut cancelled = false;
+            let mut written = Vec::with_capacity(chunks.len());
+            for (chunk, result) in chunks.iter().zip(results) {
+                match result {
+                    Delivery::Tombstoned => cancelled = true,
                     Delivery::Delivered(n) => {
                         report.delivered += n;
                         m::delivered(n);
+                        written.push(chunk);
                     }
                 }
-                // Write, then re-check: an unfollow that raced this chunk either is seen here
-                // or runs its own removal after our write, so no entry of an unfollowed author
-                // stays. When the graph says nothing was unfollowed since the chunk was read,
-                // skip it.
-                let unchanged = version.is_some() && self.graph.removal_version() == version;
-                if !unchanged {
-                    for gone in self.graph.not_following(author, &chunk).await? {
+            }
+            // Write, then re-check: an unfollow that raced these chunks either is seen here or
+            // runs its own removal after our write, so no entry of an unfollowed author stays.
+            // When the graph says nothing was unfollowed since the chunks were read, skip it.
+            let unchanged = version.is_some() && self.graph.removal_version() == version;
+            if !unchanged {
+                for chunk in written {
+                    for gone in self.graph.not_following(author, chunk).await? {
                         self.store.remove(gone, &[entry]).await?;
                     }
                 }
             }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
+            if cancelled {
+                report.cancelled = true;
+                m::fanout_cancelled();
+                break;
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ use super::lifecycle::visible_to;
 use crate::config::Strategy;
 use crate::error::Result;
 use crate::merge::merge_newest;
-use crate::model::{Position, TimelineEntry, UserId};
+use crate::model::{Position, Post, TimelineEntry, UserId};
 
 /// At most this many refills when the filter hides entries, so one read stays bounded.
 const MAX_ROUNDS: usize = 8;
@@ -237,8 +237,11 @@ impl FeedEngine {
         Ok(Batch { entries, resume })
     }
 
-    /// [`pulled_down_to`](Self::pulled_down_to) for several authors, starting with one batched
-    /// request for a few posts each: with a floor, most pulled authors have nothing above it.
+    /// [`pulled_down_to`](Self::pulled_down_to) for several authors, with one batched request
+    /// for all of them ([`PostSource::recent_posts_many`]); only an author some of whose posts
+    /// are hidden from `reader` is asked again. Authors with nothing to add give no list.
+    ///
+    /// [`PostSource::recent_posts_many`]: crate::PostSource::recent_posts_many
     async fn pulled_many(
         &self,
         authors: &[UserId],
@@ -247,28 +250,25 @@ impl FeedEngine {
         n: usize,
         floor: Option<Position>,
     ) -> Result<Vec<Vec<TimelineEntry>>> {
-        let Some(f) = floor else {
-            let mut lists = Vec::with_capacity(authors.len());
-            for &a in authors {
-                lists.push(self.pulled(a, reader, before, n).await?);
+        let batches = self
+            .posts
+            .recent_posts_many(authors, before, floor, n)
+            .await?;
+        let mut lists = Vec::new();
+        for (&a, posts) in authors.iter().zip(batches) {
+            if posts.is_empty() {
+                continue;
             }
-            return Ok(lists);
-        };
-        let step = n.min(2);
-        let first = self.posts.recent_posts_many(authors, before, step).await?;
-        let mut lists = Vec::with_capacity(authors.len());
-        for (&a, posts) in authors.iter().zip(first) {
-            let done = posts.len() < step || posts.last().is_some_and(|p| p.entry().position <= f);
-            if done {
-                lists.push(
-                    posts
-                        .iter()
-                        .filter(|p| visible_to(p, reader))
-                        .map(|p| p.entry())
-                        .filter(|e| e.position >= f)
-                        .collect(),
-                );
+            let visible: Vec<TimelineEntry> = posts
+                .iter()
+                .filter(|p| visible_to(p, reader))
+                .map(Post::entry)
+                .collect();
+            if posts.len() < n || visible.len() == n {
+                // Every post above the floor was seen, or enough of them are visible.
+                lists.push(visible);
             } else {
+                // Hidden posts cut this author's list short: ask again, past them.
                 lists.push(self.pulled_down_to(a, reader, before, n, floor).await?);
             }
         }

@@ -63,6 +63,27 @@ pub trait TimelineStore: Send + Sync + std::fmt::Debug {
         opts: DeliverOptions,
     ) -> Result<Delivery>;
 
+    /// [`deliver`](Self::deliver) for several chunks of followers at once, one result per
+    /// chunk, in order. The default writes them one after another and stops at a tombstoned
+    /// chunk (the rest are reported tombstoned, unwritten); a store with a network round trip
+    /// per chunk (Redis) sends them concurrently.
+    async fn deliver_many(
+        &self,
+        chunks: &[Vec<UserId>],
+        entry: TimelineEntry,
+        opts: DeliverOptions,
+    ) -> Result<Vec<Delivery>> {
+        let mut out = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let d = match out.last() {
+                Some(Delivery::Tombstoned) => Delivery::Tombstoned,
+                _ => self.deliver(chunk, entry, opts).await?,
+            };
+            out.push(d);
+        }
+        Ok(out)
+    }
+
     /// Writes `entries` into `user`'s timeline if it exists (whatever its activity), skipping
     /// tombstoned posts and, in a partial timeline, entries older than its oldest entry (all of
     /// them when it is empty); trims to `cap`. Returns how many were new and kept. Used for

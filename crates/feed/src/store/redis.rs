@@ -19,7 +19,9 @@
 //! `RedisLeaderboard` written before (decimal members) must be cleared.
 //!
 //! Fan-out writes run as one Lua script per chunk of followers (existence, activity and
-//! tombstone checks, `ZADD`, trim), so a chunk is atomic with respect to a delete. Keys of one
+//! tombstone checks, `ZADD`, trim), so a chunk is atomic with respect to a delete; several
+//! chunks go out at once as concurrent pipelines on the multiplexed connection
+//! ([`FeedConfig::chunks_in_flight`](crate::FeedConfig::chunks_in_flight)). Keys of one
 //! chunk must live on one node: use a single Redis (or Redis Cluster hash tags in the prefix).
 
 use async_trait::async_trait;
@@ -60,17 +62,18 @@ for i = 2, #KEYS do
   if active and active >= since then
     local added = redis.call('ZADD', k, score, member)
     if added == 1 then
-      local c = redis.call('ZCARD', k)
-      if c > cap + 1 or partial == 1 then
-        if c > 2 and redis.call('ZRANK', k, member) == 1 then
+      -- Rank 0 is the sentinel: rank 1 is the oldest entry.
+      if redis.call('ZRANK', k, member) == 1 then
+        local c = redis.call('ZCARD', k)
+        if c > 2 and (partial == 1 or c > cap + 1) then
           -- Older than every kept entry: trimmed at once, or a gap in a partial timeline.
           redis.call('ZREM', k, member)
           added = 0
           if partial == 0 then set_state(k, active, 1) end
-        elseif c > cap + 1 then
-          redis.call('ZREMRANGEBYRANK', k, 1, c - cap - 1)
-          if partial == 0 then set_state(k, active, 1) end
         end
+      elseif redis.call('ZREMRANGEBYRANK', k, 1, -(cap + 1)) > 0 and partial == 0 then
+        -- Keeps the sentinel and the newest `cap` entries (a no-op under the cap).
+        set_state(k, active, 1)
       end
     end
     n = n + added
@@ -257,7 +260,16 @@ impl RedisStore {
 
     /// The key of `user`'s timeline.
     pub fn timeline_key(&self, user: UserId) -> String {
-        format!("{}tl:{:032x}", self.prefix, user.0)
+        let mut key = String::with_capacity(self.prefix.len() + 35);
+        self.write_timeline_key(&mut key, user);
+        key
+    }
+
+    fn write_timeline_key(&self, out: &mut String, user: UserId) {
+        use std::fmt::Write as _;
+        out.push_str(&self.prefix);
+        // Writing to a String cannot fail.
+        let _ = write!(out, "tl:{:032x}", user.0);
     }
 
     fn tomb_key(&self, post: PostId) -> String {
@@ -305,8 +317,12 @@ impl TimelineStore for RedisStore {
         }
         let mut inv = self.deliver.prepare_invoke();
         inv.key(self.tomb_key(entry.post()));
+        // One buffer for every key: the invocation copies each.
+        let mut key = String::with_capacity(self.prefix.len() + 35);
         for &u in users {
-            inv.key(self.timeline_key(u));
+            key.clear();
+            self.write_timeline_key(&mut key, u);
+            inv.key(key.as_str());
         }
         inv.arg(entry.position.score.raw())
             .arg(member(&entry).as_slice())
@@ -321,6 +337,22 @@ impl TimelineStore for RedisStore {
             Ok(n) => Delivery::Delivered(n),
             Err(_) => Delivery::Tombstoned,
         })
+    }
+
+    async fn deliver_many(
+        &self,
+        chunks: &[Vec<UserId>],
+        entry: TimelineEntry,
+        opts: DeliverOptions,
+    ) -> Result<Vec<Delivery>> {
+        // Concurrent invocations share the multiplexed connection: they go out pipelined, so
+        // the client encodes a chunk while Redis runs the previous one. Each chunk's script
+        // checks the tombstone on its own, so a delete still cuts the fan-out short.
+        let sent = chunks.iter().map(|c| self.deliver(c, entry, opts));
+        futures_util::future::join_all(sent)
+            .await
+            .into_iter()
+            .collect()
     }
 
     async fn insert(&self, user: UserId, entries: &[TimelineEntry], cap: usize) -> Result<usize> {
