@@ -6,7 +6,7 @@
 //! - `feed/read`: one page of 50: `push` (an 800-entry stored timeline), `pull_100` (merged from
 //!   100 followees), `hybrid` (stored timeline merged with 5 pulled celebrities).
 //! - `feed/celebrity`: the write cost of one post by an author with 1,000,000 followers, `push`
-//!   and `hybrid` (O(1) in the follower count).
+//!   and `hybrid` (O(1) in the follower count); `hybrid_followers/{10000,100000}` show it flat.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use keel_feed::store::redis::RedisStore;
 use keel_feed::{
     Clock, FeedConfig, FeedEngine, MemoryGraph, MemoryPosts, MemoryStore, Post, PostId,
@@ -254,6 +254,21 @@ fn celebrity(c: &mut Criterion) {
             16,
         ));
         g.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| async {
+                engine.publish(&posts.next(AUTHOR)).await.unwrap();
+            });
+        });
+    }
+    // Not an id the issue names: `hybrid` at 10,000 and 100,000 followers, so flatness in the
+    // follower count is read from one run beside the 1,000,000 of `hybrid`.
+    for followers in [10_000, 100_000] {
+        let engine = rt.block_on(fanout_world(
+            Arc::new(MemoryStore::new()),
+            Strategy::Hybrid { threshold: 5_000 },
+            followers,
+            16,
+        ));
+        g.bench_function(BenchmarkId::new("hybrid_followers", followers), |b| {
             b.to_async(&rt).iter(|| async {
                 engine.publish(&posts.next(AUTHOR)).await.unwrap();
             });

@@ -40,3 +40,32 @@ pub fn merge_newest(lists: &[Vec<TimelineEntry>], limit: usize) -> Vec<TimelineE
     }
     out
 }
+
+/// Merges `extra` (in any order, repeats allowed) into `base` (sorted newest first, without
+/// repeats) into one newest-first list of at most `limit` entries, dropping repeated posts.
+///
+/// The same result as [`merge_newest`] over the sorted `extra` and `base`, built for the hybrid
+/// read: one long stored page and a few pulled entries. `extra` is sorted (a handful of
+/// entries), then merged with `base` in one linear pass: no heap.
+pub fn merge_into(
+    base: &[TimelineEntry],
+    mut extra: Vec<TimelineEntry>,
+    limit: usize,
+) -> Vec<TimelineEntry> {
+    extra.sort_unstable_by(|a, b| b.position.cmp(&a.position));
+    let mut out: Vec<TimelineEntry> = Vec::with_capacity(limit.min(base.len() + extra.len()));
+    let (mut stored, mut pulled) = (base.iter().peekable(), extra.iter().peekable());
+    while out.len() < limit {
+        let next = match (stored.peek(), pulled.peek()) {
+            (Some(s), Some(p)) if s.position >= p.position => stored.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => pulled.next(),
+            (Some(_), None) => stored.next(),
+            (None, None) => None,
+        };
+        let Some(e) = next else { break };
+        if out.last().is_none_or(|last| last.position != e.position) {
+            out.push(*e);
+        }
+    }
+    out
+}

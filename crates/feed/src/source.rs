@@ -28,9 +28,10 @@ pub trait PostSource: Send + Sync + std::fmt::Debug {
     /// One post's metadata, or `None` when it does not exist (or was deleted).
     async fn post(&self, id: PostId) -> Result<Option<Post>>;
 
-    /// Posts by each of `authors`, newest first, strictly older than `before` and not older
-    /// than `since` (no bound when `None`), at most `limit` per author: one list per author, in
-    /// the order given.
+    /// Posts by each of `authors` (distinct), strictly older than `before` and not older than
+    /// `since` (no bound when `None`), at most `limit` per author, in one list: grouped by
+    /// author in the order given, each author's posts newest first; an author with nothing in
+    /// range contributes nothing.
     ///
     /// Hybrid reads call this once per page for all pulled authors, with `since` set to the
     /// oldest entry the page can hold: most authors have nothing that recent. The default asks
@@ -42,13 +43,13 @@ pub trait PostSource: Send + Sync + std::fmt::Debug {
         before: Option<Position>,
         since: Option<Position>,
         limit: usize,
-    ) -> Result<Vec<Vec<Post>>> {
-        let mut out = Vec::with_capacity(authors.len());
+    ) -> Result<Vec<Post>> {
+        let mut out = Vec::new();
         for &a in authors {
-            let mut posts: Vec<Post> = Vec::new();
+            let start = out.len();
             let mut cursor = before;
             let mut step = if since.is_some() { limit.min(2) } else { limit };
-            while posts.len() < limit && step > 0 {
+            while out.len() - start < limit && step > 0 {
                 let page = self.recent_posts(a, cursor, step).await?;
                 let mut more = page.len() == step;
                 for p in &page {
@@ -56,8 +57,8 @@ pub trait PostSource: Send + Sync + std::fmt::Debug {
                         more = false;
                         break;
                     }
-                    posts.push(*p);
-                    if posts.len() == limit {
+                    out.push(*p);
+                    if out.len() - start == limit {
                         break;
                     }
                 }
@@ -65,9 +66,8 @@ pub trait PostSource: Send + Sync + std::fmt::Debug {
                     Some(last) if more => cursor = Some(last.entry().position),
                     _ => break,
                 }
-                step = limit - posts.len();
+                step = limit - (out.len() - start);
             }
-            out.push(posts);
         }
         Ok(out)
     }
@@ -144,43 +144,44 @@ impl PostSource for MemoryPosts {
         before: Option<Position>,
         since: Option<Position>,
         limit: usize,
-    ) -> Result<Vec<Vec<Post>>> {
+    ) -> Result<Vec<Post>> {
         let p = self.inner.read();
-        Ok(authors
-            .iter()
-            .map(|a| match p.by_author.get(a) {
-                Some(m) => newest_between(m, since, before, limit),
-                None => Vec::new(),
-            })
-            .collect())
+        let mut out = Vec::new();
+        for a in authors {
+            if let Some(m) = p.by_author.get(a) {
+                newest_between(m, since, before, limit, &mut out);
+            }
+        }
+        Ok(out)
     }
 }
 
-/// Up to `limit` posts of `m`, newest first, strictly older than `before` and not older than
-/// `since`. Checks the newest post first: a pulled author usually has nothing in range, and
-/// that answer costs no allocation.
+/// Appends up to `limit` posts of `m` to `out`, newest first, strictly older than `before` and
+/// not older than `since`. Checks the newest post first: a pulled author usually has nothing
+/// in range, and that answer costs nothing.
 fn newest_between(
     m: &BTreeMap<Position, Post>,
     since: Option<Position>,
     before: Option<Position>,
     limit: usize,
-) -> Vec<Post> {
+    out: &mut Vec<Post>,
+) {
     let lower = since.map_or(Bound::Unbounded, Bound::Included);
     match (since, before) {
-        (Some(s), _) if m.last_key_value().is_none_or(|(newest, _)| *newest < s) => Vec::new(),
+        (Some(s), _) if m.last_key_value().is_none_or(|(newest, _)| *newest < s) => {}
         // An empty range: `BTreeMap::range` would panic on crossed bounds.
-        (Some(s), Some(b)) if s >= b => Vec::new(),
-        (_, Some(b)) => m
-            .range((lower, Bound::Excluded(b)))
-            .rev()
-            .take(limit)
-            .map(|(_, v)| *v)
-            .collect(),
-        (_, None) => m
-            .range((lower, Bound::Unbounded))
-            .rev()
-            .take(limit)
-            .map(|(_, v)| *v)
-            .collect(),
+        (Some(s), Some(b)) if s >= b => {}
+        (_, Some(b)) => out.extend(
+            m.range((lower, Bound::Excluded(b)))
+                .rev()
+                .take(limit)
+                .map(|(_, v)| *v),
+        ),
+        (_, None) => out.extend(
+            m.range((lower, Bound::Unbounded))
+                .rev()
+                .take(limit)
+                .map(|(_, v)| *v),
+        ),
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use keel_feed::merge::merge_newest;
+use keel_feed::merge::{merge_into, merge_newest};
 use keel_feed::score::{MAX_SEQUENCE, SCORE_EPOCH_MS};
 use keel_feed::{Position, PostId, Score, Strategy as Delivery, TimelineEntry, UserId};
 use proptest::prelude::*;
@@ -41,6 +41,12 @@ proptest! {
             }).collect())
             .collect();
         let merged = merge_newest(&lists, limit);
+        // The hybrid read's merge: the first list as the stored page, the rest pulled.
+        let into = match lists.split_first() {
+            Some((base, others)) => merge_into(base, others.iter().flatten().copied().collect(), limit),
+            None => Vec::new(),
+        };
+        prop_assert_eq!(&into, &merged);
         let mut all: Vec<TimelineEntry> = lists.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
         all.reverse();
         all.truncate(limit);
@@ -104,16 +110,16 @@ proptest! {
         let before = before.map(|(s, p)| position(s, p));
         let since = since.map(|(s, p)| position(s, p));
         let authors = [UserId(0), UserId(1), UserId(2), UserId(9)];
-        let want: Vec<Vec<keel_feed::Post>> = authors
+        let want: Vec<keel_feed::Post> = authors
             .iter()
-            .map(|a| {
+            .flat_map(|a| {
                 all.iter()
                     .filter(|p| p.author == *a)
                     .filter(|p| before.is_none_or(|b| p.entry().position < b))
                     .filter(|p| since.is_none_or(|s| p.entry().position >= s))
                     .take(limit)
                     .copied()
-                    .collect()
+                    .collect::<Vec<_>>()
             })
             .collect();
         let rt = runtime();

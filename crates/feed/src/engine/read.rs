@@ -5,7 +5,7 @@ use super::FeedEngine;
 use super::lifecycle::visible_to;
 use crate::config::Strategy;
 use crate::error::Result;
-use crate::merge::merge_newest;
+use crate::merge::{merge_into, merge_newest};
 use crate::model::{Position, Post, TimelineEntry, UserId};
 
 /// At most this many refills when the filter hides entries, so one read stays bounded.
@@ -181,7 +181,8 @@ impl FeedEngine {
         let stored_exhausted = slice.entries.len() < n;
         let boundary = slice.entries.last().map(|e| e.position).or(before);
         let mut stored = slice.entries;
-        let mut lists: Vec<Vec<TimelineEntry>> = Vec::new();
+        // Entries to merge into the stored page, in no particular order.
+        let mut extra: Vec<TimelineEntry> = Vec::new();
         if matches!(self.config.strategy, Strategy::Hybrid { .. }) {
             let pulled = self.pulled_followees(user, now).await?;
             if !pulled.authors().is_empty() {
@@ -193,21 +194,19 @@ impl FeedEngine {
                 // its last entry can make this page, so pulled authors are read down to it
                 // (inclusive: that entry may be one of theirs, left out above).
                 let floor = if stored_exhausted { None } else { boundary };
-                lists = self
-                    .pulled_many(pulled.authors(), user, before, n, floor)
+                self.pulled_many(pulled.authors(), user, before, n, floor, &mut extra)
                     .await?;
             }
         }
         if stored_exhausted {
             // Past the capped end (or the true end) of the stored timeline: the same position
             // continues into the pull path, so history does not stop at the cap.
-            lists.push(self.pull_batch(user, boundary, n).await?.entries);
+            extra.extend(self.pull_batch(user, boundary, n).await?.entries);
         }
-        let entries = if lists.iter().all(Vec::is_empty) {
+        let entries = if extra.is_empty() {
             stored
         } else {
-            lists.push(stored);
-            merge_newest(&lists, n)
+            merge_into(&stored, extra, n)
         };
         // Everything newer than the boundary was considered: a short page ends history only
         // when the stored timeline (and so the pull path) did.
@@ -239,7 +238,8 @@ impl FeedEngine {
 
     /// [`pulled_down_to`](Self::pulled_down_to) for several authors, with one batched request
     /// for all of them ([`PostSource::recent_posts_many`]); only an author some of whose posts
-    /// are hidden from `reader` is asked again. Authors with nothing to add give no list.
+    /// are hidden from `reader` is asked again. The entries are appended to `out`, in no
+    /// particular order.
     ///
     /// [`PostSource::recent_posts_many`]: crate::PostSource::recent_posts_many
     async fn pulled_many(
@@ -249,30 +249,35 @@ impl FeedEngine {
         before: Option<Position>,
         n: usize,
         floor: Option<Position>,
-    ) -> Result<Vec<Vec<TimelineEntry>>> {
-        let batches = self
+        out: &mut Vec<TimelineEntry>,
+    ) -> Result<()> {
+        let posts = self
             .posts
             .recent_posts_many(authors, before, floor, n)
             .await?;
-        let mut lists = Vec::new();
-        for (&a, posts) in authors.iter().zip(batches) {
-            if posts.is_empty() {
-                continue;
-            }
-            let visible: Vec<TimelineEntry> = posts
-                .iter()
-                .filter(|p| visible_to(p, reader))
-                .map(Post::entry)
-                .collect();
-            if posts.len() < n || visible.len() == n {
-                // Every post above the floor was seen, or enough of them are visible.
-                lists.push(visible);
-            } else {
+        out.reserve(posts.len());
+        // One author's posts are consecutive: walk them group by group.
+        for group in posts.chunk_by(|a, b| a.author == b.author) {
+            let start = out.len();
+            out.extend(
+                group
+                    .iter()
+                    .filter(|p| visible_to(p, reader))
+                    .map(Post::entry),
+            );
+            if group.len() == n
+                && out.len() - start < n
+                && let Some(first) = group.first()
+            {
                 // Hidden posts cut this author's list short: ask again, past them.
-                lists.push(self.pulled_down_to(a, reader, before, n, floor).await?);
+                out.truncate(start);
+                out.extend(
+                    self.pulled_down_to(first.author, reader, before, n, floor)
+                        .await?,
+                );
             }
         }
-        Ok(lists)
+        Ok(())
     }
 
     /// `author`'s newest `n` posts older than `before` that `reader` may see.
