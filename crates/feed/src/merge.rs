@@ -52,7 +52,7 @@ pub fn merge_into(
     mut extra: Vec<TimelineEntry>,
     limit: usize,
 ) -> Vec<TimelineEntry> {
-    extra.sort_unstable_by(|a, b| b.position.cmp(&a.position));
+    extra.sort_unstable_by_key(|e| std::cmp::Reverse(e.position));
     let mut out: Vec<TimelineEntry> = Vec::with_capacity(limit.min(base.len() + extra.len()));
     let (mut stored, mut pulled) = (base.iter().peekable(), extra.iter().peekable());
     while out.len() < limit {
