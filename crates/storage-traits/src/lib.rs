@@ -112,7 +112,7 @@ pub use page::{List, Seek, Window};
 pub use postgres::{PgOptions, PgStore};
 pub use repo::{
     CommentRepo, CredentialRepo, FollowRepo, LikeRepo, NotificationRepo, OutboxRepo, PostRepo,
-    SearchHit, SearchRepo, Store, UserRepo,
+    SearchHit, SearchIndexing, SearchRepo, Store, UserRepo,
 };
 #[cfg(feature = "sharded")]
 pub use sharded::ShardedPgStore;

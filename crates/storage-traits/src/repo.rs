@@ -150,16 +150,48 @@ pub struct SearchHit<T> {
     pub score: f64,
 }
 
+/// When a backend updates its full-text index.
+///
+/// Whatever the mode, a search reads the rows it returns, so a deleted post or user never
+/// appears and a post made private stops matching at once; the mode decides when new or edited
+/// *text* becomes searchable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SearchIndexing {
+    /// Every write updates the index in its own transaction: a post is searchable as soon as
+    /// `create_post` returns. The default.
+    #[default]
+    Inline,
+    /// Writes leave the index as it was; a consumer of the outbox events (the design's search
+    /// indexer) calls [`SearchRepo::reindex_post`] and [`SearchRepo::reindex_user`]. Writes do
+    /// not pay for tokenising and index maintenance, and new or edited text becomes searchable
+    /// when the consumer catches up (eventual consistency, as in the high-level design).
+    Deferred,
+}
+
 /// Full-text search over public posts (content and hashtags) and users (username and display
 /// name). A query's terms are ORed; results are ranked by relevance, ties newest first, capped at
 /// the [`MAX_SEARCH_HITS`](crate::page::MAX_SEARCH_HITS) best, and paginated by keyset over
 /// `(score, id)` ([`List::SearchPosts`](crate::page::List::SearchPosts)).
+///
+/// The index is maintained by the writes themselves ([`SearchIndexing::Inline`], the default)
+/// or by an event consumer calling the `reindex_*` methods ([`SearchIndexing::Deferred`]).
 #[async_trait]
 pub trait SearchRepo: Send + Sync {
     /// Public posts matching `query`, best first.
     async fn search_posts(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<Post>>>;
     /// Users matching `query`, best first.
     async fn search_users(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<User>>>;
+    /// Brings `post`'s index entry up to date with its stored row: indexes its current text, or
+    /// drops the entry when the post no longer exists (`Ok` either way). It reads the row, not
+    /// an event, so it is idempotent and independent of event order: an at-least-once consumer
+    /// calls it for every `PostCreated`, `PostUpdated` and `PostDeleted`, duplicates and
+    /// reorderings included. Needed under [`SearchIndexing::Deferred`]; harmless under `Inline`.
+    async fn reindex_post(&self, post: PostId) -> Result<()>;
+    /// Brings `user`'s index entry up to date with its stored row, as
+    /// [`reindex_post`](Self::reindex_post) does (for `UserCreated`, `UserUpdated` and
+    /// `UserDeleted`).
+    async fn reindex_user(&self, user: UserId) -> Result<()>;
 }
 
 /// Users' credentials: refresh tokens (revocable, single use) and API keys, each stored only as

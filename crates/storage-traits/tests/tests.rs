@@ -17,7 +17,7 @@ mod differential;
 mod memory {
     use std::sync::Arc;
 
-    use keel_storage::{IdGenerator, ManualClock, MemoryStore};
+    use keel_storage::{IdGenerator, ManualClock, MemoryStore, SearchIndexing};
 
     use crate::suite::Made;
 
@@ -26,14 +26,20 @@ mod memory {
         Some((Arc::new(store), Box::pin(async {})))
     }
 
-    crate::all_conformance_tests!(make);
+    pub async fn make_deferred(clock: Arc<ManualClock>) -> Option<Made> {
+        let store = MemoryStore::with_clock(clock, IdGenerator::seeded(7))
+            .with_search_indexing(SearchIndexing::Deferred);
+        Some((Arc::new(store), Box::pin(async {})))
+    }
+
+    crate::all_conformance_tests!(make, make_deferred);
 }
 
 #[cfg(feature = "postgres")]
 mod postgres {
     use std::sync::Arc;
 
-    use keel_storage::{IdGenerator, ManualClock, PgOptions, PgStore};
+    use keel_storage::{IdGenerator, ManualClock, PgOptions, PgStore, SearchIndexing};
     use keel_testkit::Service;
     use sqlx::{Connection, Executor, PgConnection};
 
@@ -79,7 +85,20 @@ mod postgres {
         ))
     }
 
-    crate::all_conformance_tests!(make);
+    pub async fn make_deferred(clock: Arc<ManualClock>) -> Option<Made> {
+        let (store, url, schema) = store("storage_deferred", clock).await?;
+        let store = store.with_search_indexing(SearchIndexing::Deferred);
+        let pool = store.pool().clone();
+        Some((
+            Arc::new(store),
+            Box::pin(async move {
+                pool.close().await;
+                drop_schema(url, schema).await;
+            }),
+        ))
+    }
+
+    crate::all_conformance_tests!(make, make_deferred);
 
     #[tokio::test]
     async fn unreachable_database_is_unavailable_without_driver_text() {
@@ -169,7 +188,7 @@ mod postgres {
 mod sharded {
     use std::sync::Arc;
 
-    use keel_storage::{IdGenerator, ManualClock, PgOptions, ShardedPgStore};
+    use keel_storage::{IdGenerator, ManualClock, PgOptions, SearchIndexing, ShardedPgStore};
     use keel_testkit::Service;
     use sqlx::{Connection, Executor, PgConnection};
 
@@ -192,6 +211,14 @@ mod sharded {
 
     /// Four fresh databases on the local server and a sharded store over them.
     pub async fn store(clock: Arc<ManualClock>) -> Option<(ShardedPgStore, String, Vec<String>)> {
+        store_with(clock, SearchIndexing::Inline).await
+    }
+
+    /// [`store`] with the given search indexing.
+    pub async fn store_with(
+        clock: Arc<ManualClock>,
+        search_indexing: SearchIndexing,
+    ) -> Option<(ShardedPgStore, String, Vec<String>)> {
         let url = keel_testkit::require(Service::Postgres).await?;
         let prefix = keel_testkit::unique_schema("shard");
         let names: Vec<String> = (0..SHARDS).map(|i| format!("{prefix}_{i}")).collect();
@@ -206,6 +233,7 @@ mod sharded {
             max_connections: 4,
             clock,
             ids: Arc::new(IdGenerator::seeded(7)),
+            search_indexing,
             ..PgOptions::default()
         };
         let store = ShardedPgStore::connect(&urls, options).await.unwrap();
@@ -232,7 +260,15 @@ mod sharded {
         ))
     }
 
-    crate::all_conformance_tests!(make);
+    pub async fn make_deferred(clock: Arc<ManualClock>) -> Option<Made> {
+        let (store, url, names) = store_with(clock, SearchIndexing::Deferred).await?;
+        Some((
+            Arc::new(store.clone()),
+            Box::pin(drop_all(store, url, names)),
+        ))
+    }
+
+    crate::all_conformance_tests!(make, make_deferred);
 
     mod placement;
 }

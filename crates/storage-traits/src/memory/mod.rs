@@ -31,7 +31,8 @@ use crate::model::{
 };
 use crate::page::{Seek, Window};
 use crate::repo::{
-    CommentRepo, FollowRepo, LikeRepo, OutboxRepo, PostRepo, SearchHit, SearchRepo, UserRepo,
+    CommentRepo, FollowRepo, LikeRepo, OutboxRepo, PostRepo, SearchHit, SearchIndexing, SearchRepo,
+    UserRepo,
 };
 
 use state::State;
@@ -77,6 +78,15 @@ impl MemoryStore {
                 state: RwLock::new(State::default()),
             }),
         }
+    }
+
+    /// This store with its full-text index maintained as `mode` says (the default is
+    /// [`SearchIndexing::Inline`]). Under `Deferred`, an event consumer calls
+    /// [`SearchRepo::reindex_post`] and [`SearchRepo::reindex_user`].
+    #[must_use]
+    pub fn with_search_indexing(self, mode: SearchIndexing) -> Self {
+        self.inner.state.write().search = mode;
+        self
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut State, &Tx<'_>) -> Result<T>) -> Result<T> {
@@ -236,5 +246,17 @@ impl SearchRepo for MemoryStore {
     }
     async fn search_users(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<User>>> {
         self.read(|s| s.search_users(query, seek))
+    }
+    async fn reindex_post(&self, post: PostId) -> Result<()> {
+        self.write(|s, _| {
+            s.reindex_post(post);
+            Ok(())
+        })
+    }
+    async fn reindex_user(&self, user: UserId) -> Result<()> {
+        self.write(|s, _| {
+            s.reindex_user(user);
+            Ok(())
+        })
     }
 }

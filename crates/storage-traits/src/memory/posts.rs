@@ -13,7 +13,7 @@ use crate::page::{
     List, MAX_SEARCH_HITS, Ordered, RangeFn, Seek, SortValue, Window, anchor, check_seek,
     paginate_keys,
 };
-use crate::repo::SearchHit;
+use crate::repo::{SearchHit, SearchIndexing};
 use crate::text;
 
 impl State {
@@ -44,7 +44,9 @@ impl State {
         self.posts_by_author
             .insert((post.author, post.created_at, post.id));
         self.posts_by_time.insert((post.created_at, post.id));
-        self.post_index.insert(post.id, post_terms(&post));
+        if self.search == SearchIndexing::Inline {
+            self.post_index.insert(post.id, post_terms(&post));
+        }
         self.posts.insert(post.id, post.clone());
         self.emit(
             tx,
@@ -66,7 +68,9 @@ impl State {
     ) -> Result<Post> {
         let mut post = self.post(id)?.clone();
         apply_post_patch(&mut post, patch, tx.now)?;
-        self.post_index.insert(post.id, post_terms(&post));
+        if self.search == SearchIndexing::Inline {
+            self.post_index.insert(post.id, post_terms(&post));
+        }
         self.posts.insert(id, post.clone());
         self.emit(
             tx,
@@ -210,6 +214,17 @@ impl State {
             .filter(|id| seen.insert(**id))
             .filter_map(|id| self.posts.get(id).cloned())
             .collect()
+    }
+
+    /// Indexes `id`'s current text, or forgets it when the post is gone.
+    pub(super) fn reindex_post(&mut self, id: PostId) {
+        match self.posts.get(&id) {
+            Some(post) => {
+                let terms = post_terms(post);
+                self.post_index.insert(id, terms);
+            }
+            None => self.post_index.remove(id),
+        }
     }
 
     pub(super) fn search_posts(&self, query: &str, seek: &Seek) -> Result<Window<SearchHit<Post>>> {

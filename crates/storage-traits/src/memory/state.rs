@@ -10,6 +10,7 @@ use crate::clock::Timestamp;
 use crate::event::{Event, OutboxRecord};
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{ApiKey, Comment, Notification, Post, TokenHash, User};
+use crate::repo::SearchIndexing;
 
 /// One outbox row and its delivery state.
 #[derive(Debug)]
@@ -60,8 +61,12 @@ pub(crate) struct State {
     pub(super) notifications: HashMap<Uuid, Notification>,
     /// (recipient, created_at, notification): a user's notifications in time order.
     pub(super) notification_idx: BTreeSet<(UserId, Timestamp, Uuid)>,
+    /// Full-text index of posts.
     pub(super) post_index: InvertedIndex<PostId>,
+    /// Full-text index of users.
     pub(super) user_index: InvertedIndex<UserId>,
+    /// Whether writes update the two full-text indexes.
+    pub(super) search: SearchIndexing,
 }
 
 /// The smallest and largest UUIDs, for range bounds.

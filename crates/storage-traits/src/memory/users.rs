@@ -7,7 +7,7 @@ use crate::event::Event;
 use crate::id::UserId;
 use crate::model::{NewUser, User, UserPatch, user_terms};
 use crate::page::{List, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys};
-use crate::repo::SearchHit;
+use crate::repo::{SearchHit, SearchIndexing};
 use crate::text;
 
 impl State {
@@ -52,10 +52,25 @@ impl State {
         Ok(())
     }
 
+    /// Records `u`'s username and email (uniqueness, always at once) and, under inline
+    /// indexing, its searchable text.
     fn index_user(&mut self, u: &User) {
         self.usernames.insert(u.username.to_ascii_lowercase(), u.id);
         self.emails.insert(u.email.to_ascii_lowercase(), u.id);
-        self.user_index.insert(u.id, user_terms(u));
+        if self.search == SearchIndexing::Inline {
+            self.user_index.insert(u.id, user_terms(u));
+        }
+    }
+
+    /// Indexes `id`'s current text, or forgets it when the user is gone.
+    pub(super) fn reindex_user(&mut self, id: UserId) {
+        match self.users.get(&id) {
+            Some(u) => {
+                let terms = user_terms(u);
+                self.user_index.insert(id, terms);
+            }
+            None => self.user_index.remove(id),
+        }
     }
 
     fn unindex_user(&mut self, u: &User) {
@@ -111,7 +126,11 @@ impl State {
         self.check_unique(Some(id), patch.username.as_deref(), patch.email.as_deref())?;
         let mut new = old.clone();
         crate::model::apply_user_patch(&mut new, patch, tx.now);
-        self.unindex_user(&old);
+        self.usernames.remove(&old.username.to_ascii_lowercase());
+        self.emails.remove(&old.email.to_ascii_lowercase());
+        if self.search == SearchIndexing::Inline {
+            self.user_index.remove(old.id);
+        }
         self.index_user(&new);
         self.users.insert(id, new.clone());
         self.emit(tx, Event::UserUpdated { user: id });

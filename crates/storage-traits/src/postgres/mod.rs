@@ -33,6 +33,7 @@ use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::error::Result;
 use crate::event::Event;
 use crate::id::IdGenerator;
+use crate::repo::SearchIndexing;
 use error::DbResultExt;
 
 /// How to connect.
@@ -46,6 +47,8 @@ pub struct PgOptions {
     pub clock: Arc<dyn Clock>,
     /// The id generator.
     pub ids: Arc<IdGenerator>,
+    /// When the full-text index is updated (default: by each write).
+    pub search_indexing: SearchIndexing,
 }
 
 impl Default for PgOptions {
@@ -55,6 +58,7 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(5),
             clock: Arc::new(SystemClock),
             ids: Arc::new(IdGenerator::random()),
+            search_indexing: SearchIndexing::Inline,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct PgStore {
     /// A shard of a sharded store: users referenced by follows, likes and comments may live
     /// on another shard, so their existence is checked by the caller, not here.
     remote_users: bool,
+    /// Whether writes compute the `search` column.
+    search: SearchIndexing,
 }
 
 impl PgStore {
@@ -91,7 +97,9 @@ impl PgStore {
             .connect(url)
             .await
             .db()?;
-        Self::from_pool(pool, options.clock, options.ids).await
+        Ok(Self::from_pool(pool, options.clock, options.ids)
+            .await?
+            .with_search_indexing(options.search_indexing))
     }
 
     /// Wraps an existing pool and applies pending migrations.
@@ -110,7 +118,23 @@ impl PgStore {
             ids,
             keysets: Arc::new(lists::Keysets::new()?),
             remote_users: false,
+            search: SearchIndexing::Inline,
         })
+    }
+
+    /// This store with its full-text index maintained as `mode` says (the default is
+    /// [`SearchIndexing::Inline`]). Under `Deferred`, writes leave the `search` column as it
+    /// was and an event consumer calls [`SearchRepo::reindex_post`](crate::SearchRepo) and
+    /// `reindex_user`.
+    #[must_use]
+    pub fn with_search_indexing(mut self, mode: SearchIndexing) -> Self {
+        self.search = mode;
+        self
+    }
+
+    /// Whether writes compute the `search` column themselves.
+    pub(crate) fn search_inline(&self) -> bool {
+        self.search == SearchIndexing::Inline
     }
 
     /// This store as one shard of a sharded store (see `crate::sharded`).

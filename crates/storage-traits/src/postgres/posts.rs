@@ -153,8 +153,9 @@ impl PostRepo for PgStore {
         let mut tx = self.pool.begin().await.db()?;
         sqlx::query(
             "INSERT INTO posts (id, author_id, content, media, kind, visibility, hashtags, \
-             mentions, created_at, updated_at, search_text) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             mentions, created_at, updated_at, search_text, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             CASE WHEN $12 THEN to_tsvector('simple', $11::text) END)",
         )
         .bind(post.id.0)
         .bind(post.author.0)
@@ -167,6 +168,7 @@ impl PostRepo for PgStore {
         .bind(now.as_micros())
         .bind(now.as_micros())
         .bind(post_terms(&post).join(" "))
+        .bind(self.search_inline())
         .execute(&mut *tx)
         .await
         .db()
@@ -198,7 +200,9 @@ impl PostRepo for PgStore {
         apply_post_patch(&mut post, patch, now)?;
         sqlx::query(
             "UPDATE posts SET content = $2, media = $3, kind = $4, visibility = $5, \
-             hashtags = $6, mentions = $7, updated_at = $8, search_text = $9 WHERE id = $1",
+             hashtags = $6, mentions = $7, updated_at = $8, search_text = $9, \
+             search = CASE WHEN $10 THEN to_tsvector('simple', $9::text) ELSE search END \
+             WHERE id = $1",
         )
         .bind(id.0)
         .bind(&post.content)
@@ -209,6 +213,7 @@ impl PostRepo for PgStore {
         .bind(&post.mentions)
         .bind(now.as_micros())
         .bind(post_terms(&post).join(" "))
+        .bind(self.search_inline())
         .execute(&mut *tx)
         .await
         .db()?;

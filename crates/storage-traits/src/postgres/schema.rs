@@ -18,6 +18,9 @@
 //!   keys by hash (unique), by id and by user (migration 3);
 //! - notifications by recipient and time (`notifications_recipient_time_idx`, migration 4),
 //!   which also serves the per-user cap's trim.
+//!
+//! The `search` vectors were generated columns until migration 5; since then the writes (or a
+//! search indexer, under `SearchIndexing::Deferred`) compute them from `search_text`.
 
 use sqlx::{Executor, PgPool};
 
@@ -170,6 +173,17 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_recipient_time_idx
     ON notifications (recipient_id, created_at DESC, id DESC);
+"#,
+    },
+    Migration {
+        version: 5,
+        name: "search vectors written by the store or by a search indexer",
+        // The vectors keep their values; from now on a write computes `search` itself
+        // (SearchIndexing::Inline) or leaves it to `reindex_post` / `reindex_user`
+        // (SearchIndexing::Deferred), so the column can no longer be generated.
+        sql: r#"
+ALTER TABLE users ALTER COLUMN search DROP EXPRESSION;
+ALTER TABLE posts ALTER COLUMN search DROP EXPRESSION;
 "#,
     },
 ];

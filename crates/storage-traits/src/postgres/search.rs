@@ -14,6 +14,7 @@ use super::PgStore;
 use super::error::DbResultExt;
 use super::rows::{self, POST_COLS, USER_COLS};
 use crate::error::Result;
+use crate::id::{PostId, UserId};
 use crate::model::{Post, User};
 use crate::page::{List, MAX_SEARCH_HITS, Seek, SortValue, Window, check_seek, paginate_keys};
 use crate::repo::{SearchHit, SearchRepo};
@@ -147,5 +148,27 @@ impl SearchRepo for PgStore {
             id_of: |u| u.id.0,
         };
         self.ranked(target, query, seek).await
+    }
+
+    async fn reindex_post(&self, post: PostId) -> Result<()> {
+        self.reindex("posts", post.0).await
+    }
+
+    async fn reindex_user(&self, user: UserId) -> Result<()> {
+        self.reindex("users", user.0).await
+    }
+}
+
+impl PgStore {
+    /// Recomputes one row's search vector from its stored text (nothing when the row is gone:
+    /// its index entry went with it). Skips the write when the vector is already current, so
+    /// a redelivered event costs one read.
+    async fn reindex(&self, table: &str, id: Uuid) -> Result<()> {
+        let sql = format!(
+            "UPDATE {table} SET search = to_tsvector('simple', search_text) \
+             WHERE id = $1 AND search IS DISTINCT FROM to_tsvector('simple', search_text)"
+        );
+        sqlx::query(&sql).bind(id).execute(&self.pool).await.db()?;
+        Ok(())
     }
 }

@@ -41,15 +41,20 @@ async fn fetch_user(conn: &mut PgConnection, id: UserId, lock: bool) -> Result<U
     rows::user(&row).db()
 }
 
-async fn write_user(conn: &mut PgConnection, u: &User, insert: bool) -> Result<()> {
+/// Inserts or updates `u`'s row; `index` says whether to compute its search vector too
+/// (`SearchIndexing::Inline`) or leave it as it was.
+async fn write_user(conn: &mut PgConnection, u: &User, insert: bool, index: bool) -> Result<()> {
     let sql = if insert {
         "INSERT INTO users (id, username, username_lower, email, email_lower, password_hash, \
-         display_name, bio, avatar_url, verified, created_at, updated_at, search_text) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+         display_name, bio, avatar_url, verified, created_at, updated_at, search_text, search) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+         CASE WHEN $14 THEN to_tsvector('simple', $13::text) END)"
     } else {
         "UPDATE users SET username = $2, username_lower = $3, email = $4, email_lower = $5, \
          password_hash = $6, display_name = $7, bio = $8, avatar_url = $9, verified = $10, \
-         created_at = $11, updated_at = $12, search_text = $13 WHERE id = $1"
+         created_at = $11, updated_at = $12, search_text = $13, \
+         search = CASE WHEN $14 THEN to_tsvector('simple', $13::text) ELSE search END \
+         WHERE id = $1"
     };
     sqlx::query(sql)
         .bind(u.id.0)
@@ -65,6 +70,7 @@ async fn write_user(conn: &mut PgConnection, u: &User, insert: bool) -> Result<(
         .bind(u.created_at.as_micros())
         .bind(u.updated_at.as_micros())
         .bind(user_terms(u).join(" "))
+        .bind(index)
         .execute(&mut *conn)
         .await
         .db()
@@ -95,7 +101,7 @@ impl UserRepo for PgStore {
             updated_at: now,
         };
         let mut tx = self.pool.begin().await.db()?;
-        write_user(&mut tx, &user, true).await?;
+        write_user(&mut tx, &user, true, self.search_inline()).await?;
         let event = Event::UserCreated {
             user: user.id,
             username: user.username.clone(),
@@ -141,7 +147,7 @@ impl UserRepo for PgStore {
             return Ok(user);
         }
         apply_user_patch(&mut user, patch, now);
-        write_user(&mut tx, &user, false).await?;
+        write_user(&mut tx, &user, false, self.search_inline()).await?;
         append(&mut tx, now, &self.ids, &Event::UserUpdated { user: id }).await?;
         tx.commit().await.db()?;
         Ok(user)

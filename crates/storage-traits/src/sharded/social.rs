@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::ShardedPgStore;
 use super::merge::merge_windows;
 use crate::error::Result;
-use crate::id::UserId;
+use crate::id::{PostId, UserId};
 use crate::model::{Follow, FollowCounts, Post, User};
 use crate::page::{List, Seek, Window};
 use crate::postgres::error::DbResultExt;
@@ -157,5 +157,13 @@ impl SearchRepo for ShardedPgStore {
             })
             .await?;
         merge_windows(List::SearchUsers, seek, windows)
+    }
+
+    async fn reindex_post(&self, post: PostId) -> Result<()> {
+        self.at(post.0)?.reindex_post(post).await
+    }
+
+    async fn reindex_user(&self, user: UserId) -> Result<()> {
+        self.at(user.0)?.reindex_user(user).await
     }
 }

@@ -153,10 +153,14 @@ macro_rules! conformance_tests {
     };
 }
 
-/// Every conformance test, for one backend.
+/// Every conformance test, for one backend: `$make` builds a store with inline search
+/// indexing, `$deferred` one with `SearchIndexing::Deferred`.
 #[macro_export]
 macro_rules! all_conformance_tests {
-    ($make:path) => {
+    ($make:path, $deferred:path) => {
+        $crate::conformance_tests!($deferred;
+            search_deferred_until_reindexed => $crate::suite::outbox_search::search_deferred_until_reindexed,
+        );
         $crate::conformance_tests!($make;
             users_create_and_lookup => $crate::suite::users::create_and_lookup,
             users_conflicts_name_the_field => $crate::suite::users::conflicts_name_the_field,

@@ -227,6 +227,9 @@ pub async fn search_posts_ranked(cx: Ctx) {
     .await
     .unwrap();
     s.delete_post(both.id).await.unwrap();
+    // Under inline indexing, an indexer's calls change nothing.
+    s.reindex_post(both.id).await.unwrap();
+    s.reindex_post(rust_only.id).await.unwrap();
     let page = s.search_posts("rust", &Seek::first(10)).await.unwrap();
     assert!(page.items.is_empty());
     assert_eq!(
@@ -288,4 +291,89 @@ pub async fn search_users_ranked(cx: Ctx) {
     assert_eq!(rest.items.len(), 1);
     assert!(!rest.has_next);
     assert_ne!(rest.items[0].item.id, page.items[0].item.id);
+}
+
+/// The ids a post search returns.
+async fn post_hits(cx: &Ctx, query: &str) -> Vec<PostId> {
+    let page = cx
+        .store
+        .search_posts(query, &Seek::first(50))
+        .await
+        .unwrap();
+    page.items.iter().map(|h| h.item.id).collect()
+}
+
+/// The usernames a user search returns.
+async fn user_hits(cx: &Ctx, query: &str) -> Vec<String> {
+    let page = cx
+        .store
+        .search_users(query, &Seek::first(50))
+        .await
+        .unwrap();
+    page.items.iter().map(|h| h.item.username.clone()).collect()
+}
+
+/// Under `SearchIndexing::Deferred` (the store this test is given), writes leave the index
+/// alone and `reindex_*` brings it up to date from the rows; deletions and visibility changes
+/// take effect at once; reindexing is idempotent and accepts ids that no longer exist.
+pub async fn search_deferred_until_reindexed(cx: Ctx) {
+    let s = &cx.store;
+    let ada = cx.user("ada").await;
+    assert!(user_hits(&cx, "ada").await.is_empty(), "not indexed yet");
+    s.reindex_user(ada.id).await.unwrap();
+    s.reindex_user(ada.id).await.unwrap(); // a redelivered event
+    assert_eq!(user_hits(&cx, "ada").await, ["ada"]);
+
+    let post = cx.post(&ada, "deferred rust").await;
+    assert!(post_hits(&cx, "rust").await.is_empty(), "not indexed yet");
+    s.reindex_post(post.id).await.unwrap();
+    assert_eq!(post_hits(&cx, "rust").await, [post.id]);
+
+    // An edit: the old terms still match (the returned row is already the new one) until the
+    // indexer catches up.
+    cx.tick();
+    let edited = s
+        .update_post(
+            post.id,
+            PostPatch {
+                content: Some("deferred golang".into()),
+                ..PostPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let page = s.search_posts("rust", &Seek::first(10)).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].item.content, edited.content);
+    assert!(post_hits(&cx, "golang").await.is_empty());
+    s.reindex_post(post.id).await.unwrap();
+    assert_eq!(post_hits(&cx, "golang").await, [post.id]);
+    assert!(post_hits(&cx, "rust").await.is_empty());
+
+    // Made private: hidden at once, reindexed or not.
+    cx.tick();
+    s.update_post(
+        post.id,
+        PostPatch {
+            visibility: Some(Visibility::Private),
+            ..PostPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(post_hits(&cx, "golang").await.is_empty());
+
+    // Deleted: gone at once; reindexing a deleted or unknown id is fine.
+    let other = cx.post(&ada, "deferred zig").await;
+    s.reindex_post(other.id).await.unwrap();
+    s.delete_post(other.id).await.unwrap();
+    assert!(post_hits(&cx, "zig").await.is_empty());
+    s.reindex_post(other.id).await.unwrap();
+    s.reindex_post(PostId(uuid::Uuid::from_u128(42)))
+        .await
+        .unwrap();
+    s.delete_user(ada.id).await.unwrap();
+    assert!(user_hits(&cx, "ada").await.is_empty());
+    s.reindex_user(ada.id).await.unwrap();
+    assert!(user_hits(&cx, "ada").await.is_empty());
 }
