@@ -1,9 +1,10 @@
 //! Events: every write lands in keel-storage's outbox in its transaction; the relay publishes
-//! it on the bus (in process, or JetStream); consumers update timelines, notifications, the
-//! trending counters and the caches. The API never waits for them.
+//! it on the bus (in process, or JetStream); consumers update timelines, the search index,
+//! notifications, the trending counters and the caches. The API never waits for them.
 //!
-//! The search index needs no consumer: keel-storage indexes posts and users in the write
-//! transaction itself.
+//! The store runs with `SearchIndexing::Deferred`: a write only stores the row, and the search
+//! consumer indexes it (`reindex_post` / `reindex_user` read the row, so redelivered or
+//! reordered events are harmless). New text is searchable once that consumer has caught up.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,8 @@ const RELAY_IDLE: Duration = Duration::from_millis(20);
 pub enum Role {
     /// Home timelines (keel-feed).
     Timelines,
+    /// The full-text search index.
+    Search,
     /// Notifications.
     Notifications,
     /// Trending counters and cache invalidation.
@@ -37,6 +40,7 @@ impl Role {
     fn name(self) -> &'static str {
         match self {
             Role::Timelines => "timelines",
+            Role::Search => "search",
             Role::Notifications => "notifications",
             Role::Analytics => "analytics",
         }
@@ -69,6 +73,7 @@ impl Handler for Consumer {
         let s = &self.state;
         match self.role {
             Role::Timelines => timelines(s, &event).await,
+            Role::Search => search(s, &event).await,
             Role::Notifications => notifications(s, envelope, &event).await,
             Role::Analytics => analytics(s, &event).await,
         }
@@ -106,6 +111,19 @@ async fn timelines(s: &AppState, event: &Event) -> Result<(), HandlerError> {
         _ => {}
     }
     Ok(())
+}
+
+/// Brings the search index up to date with the row the event names.
+async fn search(s: &AppState, event: &Event) -> Result<(), HandlerError> {
+    match event {
+        Event::UserCreated { user, .. }
+        | Event::UserUpdated { user }
+        | Event::UserDeleted { user } => s.store.reindex_user(*user).await.map_err(transient),
+        Event::PostCreated { post, .. }
+        | Event::PostUpdated { post, .. }
+        | Event::PostDeleted { post, .. } => s.store.reindex_post(*post).await.map_err(transient),
+        _ => Ok(()),
+    }
 }
 
 async fn notifications(s: &AppState, env: &Envelope, event: &Event) -> Result<(), HandlerError> {
@@ -235,6 +253,8 @@ pub async fn start(state: &AppState) -> Result<EventPipeline, keel_events::BusEr
         (Role::Timelines, "users"),
         (Role::Timelines, "posts"),
         (Role::Timelines, "follows"),
+        (Role::Search, "users"),
+        (Role::Search, "posts"),
         (Role::Notifications, "users"),
         (Role::Notifications, "posts"),
         (Role::Notifications, "follows"),

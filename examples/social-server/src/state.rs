@@ -6,7 +6,7 @@ use std::sync::Arc;
 use keel_events::{EventBus, InProcessBus, JetStreamBus, JetStreamOptions};
 use keel_feed::TimelineStore;
 use keel_pagination::{CursorCodec, KeyRing, LimitPolicy};
-use keel_storage::{Clock, MemoryStore, PgStore, Store, SystemClock};
+use keel_storage::{Clock, MemoryStore, PgOptions, PgStore, SearchIndexing, Store, SystemClock};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -135,8 +135,21 @@ fn secret_bytes(config: &Config) -> Result<Vec<u8>, StartError> {
 pub async fn build(config: Config) -> Result<AppState, StartError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (store, storage): (Arc<dyn Store>, _) = match &config.database_url {
-        Some(url) => (Arc::new(PgStore::connect(url).await?), "postgres"),
-        None => (Arc::new(MemoryStore::new()), "memory"),
+        // The search consumer (events.rs) maintains the full-text index.
+        Some(url) => {
+            let options = PgOptions {
+                search_indexing: SearchIndexing::Deferred,
+                ..PgOptions::default()
+            };
+            (
+                Arc::new(PgStore::connect_with(url, options).await?),
+                "postgres",
+            )
+        }
+        None => (
+            Arc::new(MemoryStore::new().with_search_indexing(SearchIndexing::Deferred)),
+            "memory",
+        ),
     };
     let redis = match &config.redis_url {
         Some(url) => {

@@ -197,11 +197,51 @@ pub(super) async fn social(
         .await;
     assert_eq!(t["items"][0]["id"], p.as_str());
 
-    // Search.
-    let r = s.get("/posts/search?q=rust", None).await.expect(200);
-    assert_eq!(r.body["items"].as_array().unwrap().len(), 2, "{}", r.body);
-    let r = s.get("/users/search?q=ada", None).await.expect(200);
-    assert_eq!(r.body["items"][0]["id"], ada);
+    // Search: the search consumer indexes new posts and users.
+    let r = s
+        .eventually("/posts/search?q=rust", None, |b| {
+            b["items"].as_array().is_some_and(|i| i.len() == 2)
+        })
+        .await;
+    assert_eq!(r["items"].as_array().unwrap().len(), 2, "{r}");
+    let r = s
+        .eventually("/users/search?q=ada", None, |b| {
+            b["items"].as_array().is_some_and(|i| !i.is_empty())
+        })
+        .await;
+    assert_eq!(r["items"][0]["id"], ada);
+    // An edit is reindexed by the consumer too: the new word matches, the old one stops.
+    let z = s
+        .post("/posts", Some(ada_t), json!({"content": "zebra facts"}))
+        .await
+        .expect(201);
+    let z = z.body["id"].as_str().unwrap().to_owned();
+    s.eventually("/posts/search?q=zebra", None, |b| {
+        b["items"][0]["id"] == z.as_str()
+    })
+    .await;
+    s.call(
+        Method::PATCH,
+        &format!("/posts/{z}"),
+        Some(ada_t),
+        Some(json!({"content": "okapi facts"})),
+    )
+    .await
+    .expect(200);
+    s.eventually("/posts/search?q=okapi", None, |b| {
+        b["items"][0]["id"] == z.as_str()
+    })
+    .await;
+    s.eventually("/posts/search?q=zebra", None, |b| {
+        b["items"].as_array().is_some_and(Vec::is_empty)
+    })
+    .await;
+    // A deletion hides it at once, before the consumer runs.
+    s.call(Method::DELETE, &format!("/posts/{z}"), Some(ada_t), None)
+        .await
+        .expect(204);
+    let r = s.get("/posts/search?q=okapi", None).await.expect(200);
+    assert_eq!(r.body["items"], json!([]));
     s.get("/posts/search?q=", None)
         .await
         .error(422, "validation_failed");

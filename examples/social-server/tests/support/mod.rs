@@ -150,14 +150,15 @@ impl Server {
         )
     }
 
-    /// Polls `path` until `pred` holds (consumers run asynchronously), up to 10 s.
+    /// Polls `path` until `pred` holds (consumers run asynchronously), up to 20 s (the whole
+    /// suite runs in parallel on a 2-core CI machine).
     pub(crate) async fn eventually(
         &self,
         path: &str,
         token: Option<&str>,
         pred: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let r = self.get(path, token).await.expect(200);
             if pred(&r.body) {
