@@ -239,7 +239,9 @@ async fn denied_keys_are_answered_locally_until_their_retry_time() {
 }
 
 /// Three limiters, each with its own connection, 16 tasks each, 3 keys: every key admits
-/// exactly its allowance (quotas that cannot refill during the test), not one more.
+/// exactly its allowance (quotas that cannot refill during the test), not one more. The first
+/// limiter sends every check alone; the other two coalesce concurrent checks into batches
+/// (and must have done so).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_admit_exactly_the_allowance() {
     let Some(url) = keel_testkit::require(Service::Redis).await else {
@@ -250,12 +252,17 @@ async fn three_instances_admit_exactly_the_allowance() {
     for algorithm in ALGORITHMS {
         let prefix = keel_testkit::unique_prefix("exact");
         let limiters: Vec<RedisLimiter> = (0..3)
-            .map(|_| {
+            .map(|i| {
                 let config = RedisConfig::new(prefix.clone())
                     .timeout(Duration::from_secs(5))
                     .failure_policy(FailurePolicy::Closed {
                         retry_after: Duration::from_secs(1),
                     });
+                let config = if i == 0 {
+                    config.coalesce(0, 0)
+                } else {
+                    config.coalesce(2, 8)
+                };
                 RedisLimiter::new(&url, config).unwrap()
             })
             .collect();
@@ -287,6 +294,11 @@ async fn three_instances_admit_exactly_the_allowance() {
         for l in &limiters {
             assert_eq!(l.stats().failures, 0);
         }
+        assert_eq!(limiters[0].stats().coalesced, 0);
+        assert!(
+            limiters[1].stats().coalesced + limiters[2].stats().coalesced > 0,
+            "{algorithm:?}: 16 concurrent tasks on 2 slots never waited"
+        );
     }
 }
 

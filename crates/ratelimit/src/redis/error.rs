@@ -7,7 +7,7 @@ use crate::InsufficientCapacity;
 /// Redis being down or slow is *not* an error of a check: the [`FailurePolicy`](super::FailurePolicy)
 /// answers instead. Errors are for misuse, and for [`RedisLimiter::try_check`](super::RedisLimiter::try_check),
 /// which reports the failure instead of applying the policy.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedisLimitError {
     /// The cost can never fit the limit; split the request or raise the quota.

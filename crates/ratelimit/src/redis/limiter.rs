@@ -9,6 +9,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::cache::DenyCache;
 use super::check::{Check, decode, params, push_args, validate_batch};
+use super::coalesce::{Coalescer, Entry, Waiter};
 use super::conn::{Conn, slot};
 use super::fallback::Fallback;
 use super::{FailurePolicy, NativeGcra, RedisAlgorithm, RedisConfig, RedisLimitError, native};
@@ -23,6 +24,9 @@ pub struct RedisStats {
     pub cache_hits: u64,
     /// Whether the last call to Redis failed.
     pub degraded: bool,
+    /// Checks that waited for a busy slot and were sent in a batched call (see
+    /// [`RedisConfig::coalesce`]).
+    pub coalesced: u64,
 }
 
 struct Inner {
@@ -32,15 +36,21 @@ struct Inner {
     cache: DenyCache,
     fallback: Option<Fallback>,
     native: tokio::sync::OnceCell<bool>,
+    /// The coalescing queue and the runtime its batch tasks run on; `None` when coalescing is
+    /// off, on a Cluster, or when the limiter was built outside a runtime.
+    coalescer: Option<(Coalescer, tokio::runtime::Handle)>,
     degraded: AtomicBool,
     failures: AtomicU64,
     cache_hits: AtomicU64,
+    coalesced: AtomicU64,
 }
 
 /// A rate limiter whose state lives in Redis, shared by every instance that uses the same
 /// prefix.
 ///
-/// Each check is one `EVALSHA` of a Lua script (see the module docs) on the server's clock;
+/// Each check is one `EVALSHA` of a Lua script (see the module docs) on the server's clock
+/// (under concurrency, checks that find every call slot busy share one script run: see
+/// [`RedisConfig::coalesce`]);
 /// several limits on one request ([`check_all`](Self::check_all)) are one atomic call; many
 /// independent checks ([`check_batch`](Self::check_batch)) are one pipelined round trip.
 /// Cloning is cheap and shares the connection, the cache and the counters.
@@ -119,9 +129,18 @@ impl RedisLimiter {
             }
             _ => None,
         };
+        let coalescer = match tokio::runtime::Handle::try_current() {
+            Ok(handle) if config.coalesce_slots > 0 && !conn.is_cluster() => Some((
+                Coalescer::new(config.coalesce_slots, config.coalesce_batch),
+                handle,
+            )),
+            _ => None,
+        };
         Self {
             inner: Arc::new(Inner {
                 conn,
+                coalescer,
+                coalesced: AtomicU64::new(0),
                 scripts: super::script::Scripts::new(),
                 cache: DenyCache::new(config.deny_cache_capacity, Arc::clone(&config.clock)),
                 fallback,
@@ -145,6 +164,7 @@ impl RedisLimiter {
             failures: self.inner.failures.load(Ordering::Relaxed),
             cache_hits: self.inner.cache_hits.load(Ordering::Relaxed),
             degraded: self.inner.degraded.load(Ordering::Relaxed),
+            coalesced: self.inner.coalesced.load(Ordering::Relaxed),
         }
     }
 
@@ -246,10 +266,7 @@ impl RedisLimiter {
             ))
             .await?
         } else {
-            let values = self.eval_single(&key, &check).await?;
-            decode(&values)?.into_iter().next().ok_or_else(|| {
-                RedisLimitError::Reply("an empty reply to a single check".to_owned())
-            })?
+            self.coalesced_single(&key, &check).await?
         };
         self.recovered();
         if check.cost == 1 && !decision.allowed {
@@ -398,6 +415,124 @@ impl RedisLimiter {
                 }
             }
         }
+    }
+
+    /// One check through the coalescer: sent at once when a slot is free, otherwise batched
+    /// with the other waiting checks by the call that frees a slot.
+    async fn coalesced_single(
+        &self,
+        key: &str,
+        check: &Check<'_>,
+    ) -> Result<Decision, RedisLimitError> {
+        let Some((coalescer, _)) = &self.inner.coalescer else {
+            return self.one(key, check).await;
+        };
+        let entry = coalescer.enter(|reply| {
+            let (a, b) = params(check);
+            Waiter {
+                key: key.to_owned(),
+                letter: check.algorithm.letter(),
+                a,
+                b,
+                cost: check.cost,
+                reply,
+            }
+        });
+        match entry {
+            Entry::Lead => {
+                let _slot = SlotGuard(self);
+                self.one(key, check).await
+            }
+            Entry::Queued(rx) => {
+                self.inner.coalesced.fetch_add(1, Ordering::Relaxed);
+                // Waiting for a slot counts against the timeout too.
+                let timeout = self.inner.config.timeout;
+                match tokio::time::timeout(timeout, rx).await {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(_)) => Err(RedisLimitError::Reply(
+                        "the batched call was dropped before it answered (runtime shutting down?)"
+                            .to_owned(),
+                    )),
+                    Err(_) => Err(RedisLimitError::Timeout(timeout)),
+                }
+            }
+        }
+    }
+
+    /// Called when a slot's call is done: sends the waiting checks, or frees the slot.
+    fn hand_on(&self) {
+        let Some((coalescer, runtime)) = &self.inner.coalescer else {
+            return;
+        };
+        if let Some(batch) = coalescer.next_batch() {
+            runtime.spawn(self.clone().run_batches(batch));
+        }
+    }
+
+    /// Sends batches on one slot until nothing waits, then frees the slot.
+    async fn run_batches(self, mut batch: Vec<Waiter>) {
+        loop {
+            match self.eval_waiters(&batch).await {
+                Ok(decisions) if decisions.len() == batch.len() => {
+                    for (w, d) in batch.drain(..).zip(decisions) {
+                        let _ = w.reply.send(Ok(d));
+                    }
+                }
+                Ok(_) => {
+                    for w in batch.drain(..) {
+                        let e = RedisLimitError::Reply("a batched reply was short".to_owned());
+                        let _ = w.reply.send(Err(e));
+                    }
+                }
+                Err(e) => {
+                    for w in batch.drain(..) {
+                        let _ = w.reply.send(Err(e.clone()));
+                    }
+                }
+            }
+            match self
+                .inner
+                .coalescer
+                .as_ref()
+                .and_then(|(c, _)| c.next_batch())
+            {
+                Some(next) => batch = next,
+                None => return,
+            }
+        }
+    }
+
+    /// Runs the multi script in `each` mode over a batch of waiting checks.
+    async fn eval_waiters(&self, batch: &[Waiter]) -> Result<Vec<Decision>, RedisLimitError> {
+        let mut invocation = self.inner.scripts.multi.prepare_invoke();
+        invocation.arg("each");
+        for w in batch {
+            invocation
+                .key(&w.key)
+                .arg(w.letter)
+                .arg(&w.a)
+                .arg(w.b)
+                .arg(w.cost);
+        }
+        let mut conn = self.inner.conn.clone();
+        let values = self
+            .timed(async {
+                invocation
+                    .invoke_async::<Vec<i64>>(&mut conn)
+                    .await
+                    .map_err(RedisLimitError::from)
+            })
+            .await?;
+        decode(&values)
+    }
+
+    /// One check alone: the single-check script of its algorithm.
+    async fn one(&self, key: &str, check: &Check<'_>) -> Result<Decision, RedisLimitError> {
+        let values = self.eval_single(key, check).await?;
+        decode(&values)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| RedisLimitError::Reply("an empty reply to a single check".to_owned()))
     }
 
     /// Runs the single-check script of `check`'s algorithm on `key`.
@@ -562,5 +697,14 @@ impl RedisLimiter {
                 },
             )
             .collect()
+    }
+}
+
+/// Hands a coalescing slot on when its call ends, even when the caller is cancelled.
+struct SlotGuard<'a>(&'a RedisLimiter);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        self.0.hand_on();
     }
 }

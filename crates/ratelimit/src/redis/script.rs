@@ -14,7 +14,14 @@
 //! In `all` mode every check first decides without writing; only if all admit does each run
 //! again with writing on (same script run, so nothing can change in between). The reply is five
 //! integers per check: admitted (1/0), limit, remaining, reset-after (µs), retry-after (µs),
-//! durations rounded up.
+//! durations rounded up. The coalescer (`coalesce.rs`) sends concurrent single checks as one
+//! `each` run.
+//!
+//! # Cost
+//! Redis runs Lua slowly next to its native commands (on Redis 7.0 an empty `EVALSHA` costs
+//! about 2.5 µs of server CPU, `SET` with `PX` from Lua about 1.3 µs), so the functions write
+//! their five results straight into the reply table (no table per check, no closures) and the
+//! math functions are locals.
 //!
 //! # Time and precision
 //! `now` is the Redis server's `TIME` in microseconds, so every instance reads one clock.
@@ -27,59 +34,57 @@
 const PRELUDE: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
-local function fmt(x) return string.format('%.17g', x) end
-local function ms(us) return math.max(math.ceil(us / 1000), 1) + 1 end
-local function reply(d, out, k)
-  out[k + 1] = d[1]
-  out[k + 2] = d[2]
-  out[k + 3] = math.max(d[3], 0)
-  out[k + 4] = math.max(math.ceil(d[4]), 0)
-  out[k + 5] = math.max(math.ceil(d[5]), 0)
-  return out
+local floor, ceil, max, min, fmt = math.floor, math.ceil, math.max, math.min, string.format
+local function ms(us) return max(ceil(us / 1000), 1) + 1 end
+local function put(out, k, a, limit, rem, reset, retry)
+  out[k + 1] = a
+  out[k + 2] = limit
+  out[k + 3] = max(rem, 0)
+  out[k + 4] = max(ceil(reset), 0)
+  out[k + 5] = max(ceil(retry), 0)
+  return a
 end
 ";
 
 /// GCRA: state is the theoretical arrival time (TAT); `T` = emission interval.
 const GCRA: &str = r"
-local function gcra(key, T, burst, cost, write)
+local function gcra(key, T, burst, cost, write, out, k)
   local tau = T * (burst - 1)
   local current = tonumber(redis.call('GET', key)) or now
   local horizon = now + tau
-  local function remaining(tat)
-    if horizon < tat then return 0 end
-    return math.min(math.floor((horizon - tat) / T) + 1, burst)
-  end
-  if cost == 0 then
-    return {1, burst, remaining(current), current - now, 0}
-  end
   local earliest = current + T * (cost - 1) - tau
-  if now < earliest then
-    return {0, burst, remaining(current), current - now, earliest - now}
+  if cost == 0 or now < earliest then
+    local rem = 0
+    if horizon >= current then rem = min(floor((horizon - current) / T) + 1, burst) end
+    if cost == 0 then return put(out, k, 1, burst, rem, current - now, 0) end
+    return put(out, k, 0, burst, rem, current - now, earliest - now)
   end
-  local nxt = math.max(current, now) + T * cost
-  if write then redis.call('SET', key, fmt(nxt), 'PX', ms(nxt - now)) end
-  return {1, burst, remaining(nxt), nxt - now, 0}
+  local nxt = max(current, now) + T * cost
+  if write then redis.call('SET', key, fmt('%.17g', nxt), 'PX', ms(nxt - now)) end
+  local rem = 0
+  if horizon >= nxt then rem = min(floor((horizon - nxt) / T) + 1, burst) end
+  return put(out, k, 1, burst, rem, nxt - now, 0)
 end
 ";
 
 /// Token bucket: state is the instant the bucket was empty; `T` = refill interval.
 const BUCKET: &str = r"
-local function bucket(key, T, cap, cost, write)
+local function bucket(key, T, cap, cost, write, out, k)
   local span = T * cap
   local empty = tonumber(redis.call('GET', key)) or 0
-  local base = math.max(empty, now - span)
+  local base = max(empty, now - span)
   local ready = base + T * cost
   if now < ready then
-    return {0, cap, math.floor((now - base) / T), base + span - now, ready - now}
+    return put(out, k, 0, cap, floor((now - base) / T), base + span - now, ready - now)
   end
-  if write and cost > 0 then redis.call('SET', key, fmt(ready), 'PX', ms(ready + span - now)) end
-  return {1, cap, math.floor((now - ready) / T), ready + span - now, 0}
+  if write and cost > 0 then redis.call('SET', key, fmt('%.17g', ready), 'PX', ms(ready + span - now)) end
+  return put(out, k, 1, cap, floor((now - ready) / T), ready + span - now, 0)
 end
 ";
 
 /// Sliding-window counter: a hash {w = window index, p = previous count, c = current count}.
 const COUNTER: &str = r"
-local function counter(key, period, limit, cost, write)
+local function counter(key, period, limit, cost, write, out, k)
   local h = redis.call('HMGET', key, 'w', 'p', 'c')
   local w = tonumber(h[1]) or 0
   local p = tonumber(h[2]) or 0
@@ -108,21 +113,21 @@ local function counter(key, period, limit, cost, write)
       if c > 0 then need_left = math.floor(budget * period / c) end
       retry = next_start + math.max(period - need_left, 0)
     end
-    return {0, limit, left, reset, retry}
+    return put(out, k, 0, limit, left, reset, retry)
   end
   if write and cost > 0 then
-    redis.call('HSET', key, 'w', fmt(w), 'p', fmt(p), 'c', fmt(c + cost))
+    redis.call('HSET', key, 'w', fmt('%.17g', w), 'p', fmt('%.17g', p), 'c', fmt('%.17g', c + cost))
     redis.call('PEXPIRE', key, ms(start + 2 * period - now))
   end
-  return {1, limit, left - cost, reset, 0}
+  return put(out, k, 1, limit, left - cost, reset, 0)
 end
 ";
 
 /// Sliding-window log: a sorted set of admitted units scored by time (each unit its own
 /// member; a timestamp clash moves the unit one microsecond later, which only delays expiry).
 const LOG: &str = r"
-local function log(key, period, limit, cost, write)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - period))
+local function log(key, period, limit, cost, write, out, k)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt('%.17g', now - period))
   local total = redis.call('ZCARD', key)
   local left = math.max(limit - total, 0)
   local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
@@ -134,26 +139,27 @@ local function log(key, period, limit, cost, write)
     local r = redis.call('ZRANGE', key, need - 1, need - 1, 'WITHSCORES')
     local retry = reset
     if r[2] then retry = tonumber(r[2]) + period - now end
-    return {0, limit, left, reset, retry}
+    return put(out, k, 0, limit, left, reset, retry)
   end
-  if cost == 0 then return {1, limit, left, reset, 0} end
+  if cost == 0 then return put(out, k, 1, limit, left, reset, 0) end
   if write then
     local at = now
     for _ = 1, cost do
       if last_t and at <= last_t then at = last_t + 1 end
-      redis.call('ZADD', key, fmt(at), fmt(at))
+      local m = fmt('%.17g', at)
+      redis.call('ZADD', key, m, m)
       last_t = at
     end
     redis.call('PEXPIRE', key, ms(last_t + period - now))
   end
-  return {1, limit, left - cost, period, 0}
+  return put(out, k, 1, limit, left - cost, period, 0)
 end
 ";
 
 /// Runs one check of the algorithm function named `f`.
 fn single_tail(f: &str) -> String {
     format!(
-        "return reply({f}(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), true), {{}}, 0)\n"
+        "local out = {{}}\n{f}(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), true, out, 0)\nreturn out\n"
     )
 }
 
@@ -167,15 +173,14 @@ for i = 1, #KEYS do
   local j = 2 + (i - 1) * 4
   local f = algorithms[ARGV[j]]
   if not f then return redis.error_reply('keel-ratelimit: unknown algorithm ' .. tostring(ARGV[j])) end
-  local d = f(KEYS[i], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), not all)
-  if d[1] == 0 then admit = false end
-  reply(d, out, (i - 1) * 5)
+  if f(KEYS[i], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), not all, out, (i - 1) * 5) == 0 then
+    admit = false
+  end
 end
 if all and admit then
   for i = 1, #KEYS do
     local j = 2 + (i - 1) * 4
-    local d = algorithms[ARGV[j]](KEYS[i], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), true)
-    reply(d, out, (i - 1) * 5)
+    algorithms[ARGV[j]](KEYS[i], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), true, out, (i - 1) * 5)
   end
 end
 return out
