@@ -38,7 +38,15 @@ for _ in $(seq 1 200); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sl
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 login() { curl -fsS -X POST "$base/auth/login" -H 'content-type: application/json' -d "{\"login\":\"$1\",\"password\":\"$2\"}" | json '["access_token"]'; }
-ferris=$(curl -fsS "$base/users/search?q=ferris" | json '["items"][0]["id"]')
+# The search index is filled by an event consumer: wait for it to index the demo users.
+ferris=""
+for _ in $(seq 1 100); do
+  ferris=$(curl -fsS "$base/users/search?q=ferris" \
+    | python3 -c 'import json,sys; i=json.load(sys.stdin)["items"]; print(i[0]["id"] if i else "")' || true)
+  [ -n "$ferris" ] && break
+  sleep 0.1
+done
+[ -n "$ferris" ] || { echo "the demo user ferris never became searchable" >&2; exit 1; }
 ids=(); tokens=()
 for i in $(seq 1 50); do
   id=$(curl -fsS -X POST "$base/users" -H 'content-type: application/json' \
