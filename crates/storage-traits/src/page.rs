@@ -63,6 +63,8 @@ pub enum List {
     Notifications,
     /// User search hits, best first: `score` desc, `id` desc.
     SearchUsers,
+    /// A user's API keys, newest first: `created_at` desc, `id` desc.
+    ApiKeys,
 }
 
 impl List {
@@ -79,6 +81,7 @@ impl List {
             List::UsersByPrefix => "users_by_prefix",
             List::SearchPosts => "search_posts",
             List::SearchUsers => "search_users",
+            List::ApiKeys => "api_keys",
         }
     }
 
@@ -91,7 +94,7 @@ impl List {
         use ValueKind::{F64, I64, Text, Uuid};
         let b = SortSpec::builder();
         match self {
-            List::PostsByAuthor | List::Posts | List::Notifications => {
+            List::PostsByAuthor | List::Posts | List::Notifications | List::ApiKeys => {
                 b.desc("created_at", I64).tiebreaker("id", Uuid)
             }
             List::Followers => b.desc("created_at", I64).tiebreaker("follower_id", Uuid),

@@ -223,6 +223,9 @@ pub trait CredentialRepo: Send + Sync {
     async fn api_key(&self, key: &TokenHash) -> Result<Option<ApiKey>>;
     /// Deletes `user`'s API key `id`; whether it existed (another user's key is not touched).
     async fn revoke_api_key(&self, user: UserId, id: uuid::Uuid) -> Result<bool>;
+    /// `user`'s API keys, newest first ([`List::ApiKeys`](crate::page::List::ApiKeys)), so an
+    /// owner can find the id of the key to revoke. Never the key itself (only its hash is kept).
+    async fn api_keys(&self, user: UserId, seek: &Seek) -> Result<Window<ApiKey>>;
 }
 
 /// Most notifications kept per recipient; adding one more drops the oldest.

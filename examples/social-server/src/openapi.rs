@@ -238,7 +238,8 @@ impl Modify for Links {
     paths(
         users::register, users::get_user, users::put_user, users::patch_user, users::delete_user,
         users::search_users,
-        auth::login, auth::refresh, auth::logout, auth::create_api_key, auth::revoke_api_key,
+        auth::login, auth::refresh, auth::logout, auth::create_api_key, auth::list_api_keys,
+        auth::revoke_api_key,
         posts::create_post, posts::get_post, posts::put_post, posts::patch_post, posts::delete_post,
         posts::list_posts, posts::user_posts,
         social::follow, social::unfollow, social::followers, social::following, social::like,

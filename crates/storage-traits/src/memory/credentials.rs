@@ -4,12 +4,15 @@ use std::collections::hash_map::Entry;
 
 use async_trait::async_trait;
 
+use uuid::Uuid;
+
 use super::MemoryStore;
-use super::state::State;
+use super::state::{MAX_ID, MAX_TS, MIN_ID, MIN_TS, State};
 use crate::clock::Timestamp;
 use crate::error::{Result, StorageError};
 use crate::id::UserId;
 use crate::model::{ApiKey, TokenHash};
+use crate::page::{List, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys};
 use crate::repo::CredentialRepo;
 
 impl State {
@@ -17,6 +20,36 @@ impl State {
     pub(super) fn remove_credentials(&mut self, user: UserId) {
         self.refresh_tokens.retain(|_, (u, _)| *u != user);
         self.api_keys.retain(|_, k| k.user != user);
+        self.api_key_idx.retain(|(u, _, _), _| *u != user);
+    }
+
+    fn api_keys_of(&self, user: UserId, seek: &Seek) -> Result<Window<ApiKey>> {
+        check_seek(seek)?;
+        let anchor = anchor(seek, |v| match v {
+            [SortValue::I64(at), SortValue::Uuid(id)] => {
+                Some((user, Timestamp::from_micros(*at), *id))
+            }
+            _ => None,
+        })?;
+        let index = Ordered {
+            range: &|a, b| Box::new(self.api_key_idx.range((a, b)).map(|(k, _)| k)),
+            lo: (user, MIN_TS, MIN_ID),
+            hi: (user, MAX_TS, MAX_ID),
+            desc: true,
+            key: |k: &&(UserId, Timestamp, Uuid)| **k,
+        };
+        paginate_keys(
+            &index.slice(seek, anchor.as_ref()),
+            List::ApiKeys,
+            seek,
+            |(_, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(*id)],
+            |k| {
+                self.api_key_idx
+                    .get(*k)
+                    .and_then(|hash| self.api_keys.get(hash))
+                    .cloned()
+            },
+        )
     }
 }
 
@@ -75,6 +108,8 @@ impl CredentialRepo for MemoryStore {
                 created_at: tx.now,
             };
             v.insert(api_key.clone());
+            s.api_key_idx
+                .insert((user, api_key.created_at, api_key.id), *key);
             Ok(api_key)
         })
     }
@@ -83,11 +118,17 @@ impl CredentialRepo for MemoryStore {
         self.read(|s| Ok(s.api_keys.get(key).cloned()))
     }
 
-    async fn revoke_api_key(&self, user: UserId, id: uuid::Uuid) -> Result<bool> {
+    async fn revoke_api_key(&self, user: UserId, id: Uuid) -> Result<bool> {
         self.write(|s, _| {
             let before = s.api_keys.len();
             s.api_keys.retain(|_, k| !(k.user == user && k.id == id));
+            s.api_key_idx
+                .retain(|(u, _, i), _| !(*u == user && *i == id));
             Ok(s.api_keys.len() < before)
         })
+    }
+
+    async fn api_keys(&self, user: UserId, seek: &Seek) -> Result<Window<ApiKey>> {
+        self.read(|s| s.api_keys_of(user, seek))
     }
 }

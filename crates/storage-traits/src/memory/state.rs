@@ -57,6 +57,8 @@ pub(crate) struct State {
     pub(super) refresh_tokens: HashMap<TokenHash, (UserId, Timestamp)>,
     /// API key hash -> key.
     pub(super) api_keys: HashMap<TokenHash, ApiKey>,
+    /// (user, created_at, key id) -> key hash: a user's keys in time order.
+    pub(super) api_key_idx: BTreeMap<(UserId, Timestamp, Uuid), TokenHash>,
     /// Notifications by id.
     pub(super) notifications: HashMap<Uuid, Notification>,
     /// (recipient, created_at, notification): a user's notifications in time order.

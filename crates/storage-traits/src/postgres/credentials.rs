@@ -1,15 +1,16 @@
 //! Refresh tokens and API keys in PostgreSQL (`refresh_tokens`, `api_keys`, migration 3).
 
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::PgStore;
 use super::error::DbResultExt;
+use super::{PgStore, lists};
 use crate::clock::Timestamp;
 use crate::error::{Result, StorageError};
 use crate::id::UserId;
 use crate::model::{ApiKey, TokenHash};
+use crate::page::{Seek, Window};
 use crate::repo::CredentialRepo;
 
 /// A unique violation on a credential hash is a `token` conflict; anything else as usual.
@@ -19,6 +20,9 @@ fn token_conflict(e: StorageError) -> StorageError {
         other => other,
     }
 }
+
+/// The columns an [`ApiKey`] is read from (never the hash).
+pub(crate) const API_KEY_COLS: &str = "id, user_id, name, created_at";
 
 fn api_key(row: &PgRow) -> Result<ApiKey, sqlx::Error> {
     Ok(ApiKey {
@@ -125,5 +129,12 @@ impl CredentialRepo for PgStore {
             .await
             .db()?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn api_keys(&self, user: UserId, seek: &Seek) -> Result<Window<ApiKey>> {
+        let filter = move |qb: &mut QueryBuilder<'static, Postgres>| {
+            qb.push("user_id = ").push_bind(user.0);
+        };
+        lists::fetch(&self.pool, &self.keysets.api_keys, seek, filter, api_key).await
     }
 }

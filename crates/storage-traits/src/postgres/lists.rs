@@ -21,6 +21,7 @@ pub(crate) struct Keysets {
     pub(crate) following: PgKeyset,
     pub(crate) comments: PgKeyset,
     pub(crate) users_by_prefix: PgKeyset,
+    pub(crate) api_keys: PgKeyset,
 }
 
 impl Keysets {
@@ -42,6 +43,7 @@ impl Keysets {
             following: ks("follows", follow_cols, List::Following)?,
             comments: ks("comments", COMMENT_COLS, List::Comments)?,
             users_by_prefix: ks("users", USER_COLS, List::UsersByPrefix)?,
+            api_keys: ks("api_keys", super::credentials::API_KEY_COLS, List::ApiKeys)?,
         })
     }
 }

@@ -15,7 +15,8 @@
 //! - comments by post and parent in time order, by author, by parent (cascades);
 //! - the outbox's pending records in `seq` order and per aggregate;
 //! - refresh tokens by hash (primary key), by user (cascades) and by expiry (the purge); API
-//!   keys by hash (unique), by id and by user (migration 3);
+//!   keys by hash (unique), by id and by user in time order (migration 3; `api_keys_user_time_idx`,
+//!   migration 6, serves the list and the cascade);
 //! - notifications by recipient and time (`notifications_recipient_time_idx`, migration 4),
 //!   which also serves the per-user cap's trim.
 //!
@@ -184,6 +185,14 @@ CREATE INDEX notifications_recipient_time_idx
         sql: r#"
 ALTER TABLE users ALTER COLUMN search DROP EXPRESSION;
 ALTER TABLE posts ALTER COLUMN search DROP EXPRESSION;
+"#,
+    },
+    Migration {
+        version: 6,
+        name: "a user's API keys in time order",
+        sql: r#"
+CREATE INDEX api_keys_user_time_idx ON api_keys (user_id, created_at DESC, id DESC);
+DROP INDEX api_keys_user_idx;
 "#,
     },
 ];

@@ -8,6 +8,7 @@ use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::id::UserId;
 use crate::model::{ApiKey, TokenHash};
+use crate::page::{Seek, Window};
 use crate::repo::{CredentialRepo, UserRepo};
 
 #[async_trait]
@@ -49,5 +50,9 @@ impl CredentialRepo for ShardedPgStore {
 
     async fn revoke_api_key(&self, user: UserId, id: uuid::Uuid) -> Result<bool> {
         self.directory()?.revoke_api_key(user, id).await
+    }
+
+    async fn api_keys(&self, user: UserId, seek: &Seek) -> Result<Window<ApiKey>> {
+        self.directory()?.api_keys(user, seek).await
     }
 }

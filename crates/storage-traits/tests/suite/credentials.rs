@@ -2,7 +2,9 @@
 
 use keel_storage::{Clock, StorageError, TokenHash, UserId};
 
-use super::{Ctx, assert_not_found, field_of};
+use keel_storage::page::Seek;
+
+use super::{Ctx, all_pages, assert_not_found, field_of};
 
 pub async fn refresh_tokens_single_use_expire_and_purge(cx: Ctx) {
     let s = &cx.store;
@@ -100,15 +102,38 @@ pub async fn api_keys_hashed_owned_and_revoked(cx: Ctx) {
             .await,
         Err(StorageError::NotFound { .. })
     ));
+    // Listed newest first, the owner's only, paginated both ways.
+    let mut made = vec![key.clone()];
+    for i in 0..4 {
+        cx.tick();
+        let h = TokenHash::of(&format!("keel_list_{i}"));
+        made.push(
+            s.create_api_key(&h, ada.id, &format!("k{i}"))
+                .await
+                .unwrap(),
+        );
+    }
+    cx.tick();
+    s.create_api_key(&TokenHash::of("keel_bob"), bob.id, "bob's")
+        .await
+        .unwrap();
+    let listed = all_pages(2, |k| async move { s.api_keys(ada.id, &k).await }).await;
+    made.reverse();
+    assert_eq!(listed, made);
     // Only the owner revokes.
     assert!(!s.revoke_api_key(bob.id, key.id).await.unwrap());
     assert!(s.api_key(&k1).await.unwrap().is_some());
     assert!(s.revoke_api_key(ada.id, key.id).await.unwrap());
     assert!(!s.revoke_api_key(ada.id, key.id).await.unwrap());
     assert_eq!(s.api_key(&k1).await.unwrap(), None);
+    let left = s.api_keys(ada.id, &Seek::first(100)).await.unwrap();
+    assert_eq!(left.items.len(), 4);
+    assert!(left.items.iter().all(|k| k.id != key.id));
     // Deleting the user deletes their keys.
     let k2 = TokenHash::of("keel_k2");
     s.create_api_key(&k2, bob.id, "deploy").await.unwrap();
     s.delete_user(bob.id).await.unwrap();
     assert_eq!(s.api_key(&k2).await.unwrap(), None);
+    let gone = s.api_keys(bob.id, &Seek::first(10)).await.unwrap();
+    assert!(gone.items.is_empty());
 }

@@ -1,14 +1,17 @@
 //! Log in, refresh, log out, API keys.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use keel_pagination::QueryKey;
 use keel_storage::User;
+use keel_storage::page::List;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{AuthUser, Tier};
 use crate::error::{ApiError, ApiResult, FieldError};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
+use crate::paging::{PageParams, Paged};
 use crate::state::AppState;
 
 /// `POST /auth/login`.
@@ -62,6 +65,48 @@ pub struct ApiKeyCreated {
     pub name: String,
     /// The key: send as `X-Api-Key`. Only its hash is stored; it cannot be shown again.
     pub key: String,
+}
+
+/// One of the caller's API keys (never the key: only its hash is stored).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiKeyView {
+    /// Its id (to revoke it).
+    pub id: uuid::Uuid,
+    /// Its label.
+    pub name: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// Lists the caller's API keys, newest first.
+#[utoipa::path(get, path = "/auth/api-keys", tag = "auth", params(PageParams),
+    responses((status = 200, body = crate::paging::PageBody<ApiKeyView>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_api_keys(
+    State(s): State<AppState>,
+    me: AuthUser,
+    uri: Uri,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Paged<ApiKeyView>> {
+    let list = List::ApiKeys;
+    let spec = list.spec()?;
+    let query = QueryKey::new(list.resource(), &spec).filter("user", &me.user.0.to_string());
+    let seek = p.seek(&s, &query)?;
+    let page = s
+        .store
+        .api_keys(me.user, &seek)
+        .await?
+        .into_page(&s.codec, &query)?;
+    let items = page
+        .items
+        .iter()
+        .map(|k| ApiKeyView {
+            id: k.id,
+            name: k.name.clone(),
+            created_at: crate::time::format(k.created_at),
+        })
+        .collect();
+    Ok(Paged::new(super::replace_items(page, items), uri))
 }
 
 fn tier(u: &User) -> Tier {

@@ -44,7 +44,10 @@ pub fn api() -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
-        .route("/auth/api-keys", post(auth::create_api_key))
+        .route(
+            "/auth/api-keys",
+            post(auth::create_api_key).get(auth::list_api_keys),
+        )
         .route("/auth/api-keys/{id}", delete(auth::revoke_api_key))
         .route("/posts", post(posts::create_post).get(posts::list_posts))
         .route("/posts/search", get(feed::search_posts))

@@ -71,6 +71,37 @@ pub(super) async fn tokens(s: &Server, ada_t: &str, refresh: &str) {
         .unwrap();
     assert_eq!(r.status(), 201);
     let kid = k.body["id"].as_str().unwrap();
+    // Listed (never with the key), newest first, paginated with Link headers.
+    let k2 = s
+        .post("/auth/api-keys", Some(ada_t), json!({"name": "deploy"}))
+        .await
+        .expect(201);
+    let page = s
+        .get("/auth/api-keys?limit=1", Some(ada_t))
+        .await
+        .expect(200);
+    assert_eq!(page.body["items"][0]["id"], k2.body["id"]);
+    assert_eq!(page.body["items"][0]["name"], "deploy");
+    assert!(page.body["items"][0].get("key").is_none());
+    assert!(
+        page.header("link")
+            .is_some_and(|l| l.contains("rel=\"next\""))
+    );
+    let all = s.get("/auth/api-keys", Some(ada_t)).await.expect(200);
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(all.body["items"][1]["id"], kid);
+    s.get("/auth/api-keys", None)
+        .await
+        .error(401, "unauthorized");
+    let k2id = k2.body["id"].as_str().unwrap();
+    s.call(
+        Method::DELETE,
+        &format!("/auth/api-keys/{k2id}"),
+        Some(ada_t),
+        None,
+    )
+    .await
+    .expect(204);
     s.call(
         Method::DELETE,
         &format!("/auth/api-keys/{kid}"),
