@@ -647,7 +647,10 @@ impl RedisLimiter {
 
     /// Marks Redis healthy again after failures, once.
     fn recovered(&self) {
-        if self.inner.degraded.swap(false, Ordering::Relaxed) {
+        // A load first: the common case (healthy) writes nothing to the shared cache line.
+        if self.inner.degraded.load(Ordering::Relaxed)
+            && self.inner.degraded.swap(false, Ordering::Relaxed)
+        {
             tracing::info!(target: "keel_ratelimit::redis", "redis is back; rate limits are shared again");
             metrics::gauge!("keel_ratelimit_redis_degraded").set(0.0);
         }
