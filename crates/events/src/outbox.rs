@@ -37,6 +37,15 @@ pub trait OutboxSource: Send + Sync + std::fmt::Debug {
     async fn claim(&self, limit: usize, lease_ms: i64) -> Result<Vec<OutboxEntry>, OutboxError>;
     /// Marks one entry published (it will never be claimed again).
     async fn mark_published(&self, seq: i64) -> Result<(), OutboxError>;
+    /// Marks several entries published; the relay marks each published wave with one call.
+    /// The default marks one after another; a database source overrides it with one
+    /// statement.
+    async fn mark_published_batch(&self, seqs: &[i64]) -> Result<(), OutboxError> {
+        for &seq in seqs {
+            self.mark_published(seq).await?;
+        }
+        Ok(())
+    }
     /// Gives claimed entries back at once (a publish failed; retry them next round).
     async fn release(&self, seqs: &[i64]) -> Result<(), OutboxError>;
 }

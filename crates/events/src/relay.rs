@@ -92,10 +92,11 @@ impl OutboxRelay {
             let results = self.bus.publish_batch(&envelopes).await;
             // A backend returning fewer results than events leaves the rest for a later round.
             deferred.extend(wave.iter().skip(results.len()).map(|e| e.seq));
+            let mut published = Vec::with_capacity(wave.len());
             for (entry, result) in wave.iter().zip(results) {
                 match result {
                     Ok(receipt) => {
-                        self.source.mark_published(entry.seq).await?;
+                        published.push(entry.seq);
                         if receipt.duplicate {
                             round.duplicates += 1;
                         } else {
@@ -109,6 +110,11 @@ impl OutboxRelay {
                         deferred.push(entry.seq);
                     }
                 }
+            }
+            // One call marks the wave, before the next wave publishes any later event of
+            // these aggregates.
+            if !published.is_empty() {
+                self.source.mark_published_batch(&published).await?;
             }
             remaining = later;
         }

@@ -92,6 +92,14 @@ impl OutboxSource for StorageOutbox {
         }
     }
 
+    async fn mark_published_batch(&self, seqs: &[i64]) -> Result<(), OutboxError> {
+        self.repo
+            .mark_published_many(seqs)
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(&e))
+    }
+
     async fn release(&self, seqs: &[i64]) -> Result<(), OutboxError> {
         self.repo
             .release_outbox(seqs)

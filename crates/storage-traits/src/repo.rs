@@ -133,6 +133,21 @@ pub trait OutboxRepo: Send + Sync {
     /// Marks one record published. Idempotent: `Ok(false)` when it already was;
     /// `NotFound` when no record has that `seq`.
     async fn mark_published(&self, seq: i64) -> Result<bool>;
+    /// Marks several records published in one call (a relay marks a whole published wave at
+    /// once: one statement, one commit, instead of one per record); returns how many were
+    /// unpublished before. Unknown and already published `seq`s are skipped. The default
+    /// marks one after another; PostgreSQL backends override it.
+    async fn mark_published_many(&self, seqs: &[i64]) -> Result<u64> {
+        let mut marked = 0;
+        for &seq in seqs {
+            match self.mark_published(seq).await {
+                Ok(true) => marked += 1,
+                Ok(false) | Err(crate::error::StorageError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(marked)
+    }
     /// Gives claimed records back at once (a publish failed; they are claimable again now).
     /// Unknown or already published `seq`s are ignored.
     async fn release_outbox(&self, seqs: &[i64]) -> Result<()>;

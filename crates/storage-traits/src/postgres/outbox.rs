@@ -115,6 +115,22 @@ impl OutboxRepo for PgStore {
         row.ok_or_else(|| StorageError::not_found(Entity::OutboxEvent, seq))
     }
 
+    async fn mark_published_many(&self, seqs: &[i64]) -> Result<u64> {
+        if seqs.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query(
+            "UPDATE outbox SET published_at = $2, leased_until = NULL \
+             WHERE seq = ANY($1) AND published_at IS NULL",
+        )
+        .bind(seqs)
+        .bind(self.now().as_micros())
+        .execute(&self.pool)
+        .await
+        .db()?;
+        Ok(done.rows_affected())
+    }
+
     async fn release_outbox(&self, seqs: &[i64]) -> Result<()> {
         sqlx::query(
             "UPDATE outbox SET leased_until = NULL WHERE seq = ANY($1) AND published_at IS NULL",

@@ -86,13 +86,23 @@ impl OutboxRepo for ShardedPgStore {
         })
     }
 
+    async fn mark_published_many(&self, seqs: &[i64]) -> Result<u64> {
+        let by_shard = self.by_shard(seqs);
+        let by_shard = &by_shard;
+        let counts = self
+            .gather(|i, s| async move {
+                let seqs = by_shard.get(i as usize).cloned().unwrap_or_default();
+                if seqs.is_empty() {
+                    return Ok(0);
+                }
+                s.mark_published_many(&seqs).await
+            })
+            .await?;
+        Ok(counts.into_iter().sum())
+    }
+
     async fn release_outbox(&self, seqs: &[i64]) -> Result<()> {
-        let mut by_shard: Vec<Vec<i64>> = vec![Vec::new(); self.shard_count()];
-        for (shard, local) in seqs.iter().filter_map(|s| local_seq(*s)) {
-            if let Some(v) = by_shard.get_mut(shard) {
-                v.push(local);
-            }
-        }
+        let by_shard = self.by_shard(seqs);
         let by_shard = &by_shard;
         self.gather(|i, s| async move {
             let seqs = by_shard.get(i as usize).cloned().unwrap_or_default();
@@ -110,6 +120,19 @@ impl OutboxRepo for ShardedPgStore {
             .gather(|_, s| async move { s.pending_outbox().await })
             .await?;
         Ok(counts.into_iter().sum())
+    }
+}
+
+impl ShardedPgStore {
+    /// Store-wide `seq`s split into each shard's local ones (unknown shards dropped).
+    fn by_shard(&self, seqs: &[i64]) -> Vec<Vec<i64>> {
+        let mut by_shard: Vec<Vec<i64>> = vec![Vec::new(); self.shard_count()];
+        for (shard, local) in seqs.iter().filter_map(|s| local_seq(*s)) {
+            if let Some(v) = by_shard.get_mut(shard) {
+                v.push(local);
+            }
+        }
+        by_shard
     }
 }
 

@@ -177,6 +177,7 @@ macro_rules! all_conformance_tests {
             likes_idempotent_and_counted => $crate::suite::social::likes_idempotent_and_counted,
             outbox_records_and_leases => $crate::suite::outbox_search::outbox_records_and_leases,
             outbox_orders_per_aggregate => $crate::suite::outbox_search::outbox_orders_per_aggregate,
+            outbox_marks_many_at_once => $crate::suite::outbox_search::outbox_marks_many_at_once,
             search_posts_ranked => $crate::suite::outbox_search::search_posts_ranked,
             counters_exact_under_concurrency => $crate::suite::concurrency::likes_and_unlikes_keep_counts_exact,
             search_users_ranked => $crate::suite::outbox_search::search_users_ranked,

@@ -377,3 +377,27 @@ pub async fn search_deferred_until_reindexed(cx: Ctx) {
     s.reindex_user(ada.id).await.unwrap();
     assert!(user_hits(&cx, "ada").await.is_empty());
 }
+
+/// A relay marks a published wave with one call: unknown and already published `seq`s are
+/// skipped, and the count says how many were newly marked.
+pub async fn outbox_marks_many_at_once(cx: Ctx) {
+    let s = &cx.store;
+    for name in ["ada", "bob", "cyd"] {
+        cx.user(name).await;
+    }
+    let claimed = s.claim_outbox(10, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    let seqs: Vec<i64> = claimed.iter().map(|r| r.seq).collect();
+    assert!(s.mark_published(seqs[0]).await.unwrap());
+    let unknown = seqs.iter().max().unwrap() + 1_000_000;
+    assert_eq!(
+        s.mark_published_many(&[seqs[0], seqs[1], unknown])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.pending_outbox().await.unwrap(), 1);
+    assert_eq!(s.mark_published_many(&seqs).await.unwrap(), 1);
+    assert_eq!(s.mark_published_many(&[]).await.unwrap(), 0);
+    assert_eq!(s.pending_outbox().await.unwrap(), 0);
+}
