@@ -90,10 +90,11 @@ local function counter(key, period, limit, cost, write, out, k)
   local p = tonumber(h[2]) or 0
   local c = tonumber(h[3]) or 0
   local win = math.floor(now / period)
+  local moved = false
   if win == w + 1 then
-    p = c; c = 0; w = win
+    p = c; c = 0; w = win; moved = true
   elseif win > w + 1 then
-    p = 0; c = 0; w = win
+    p = 0; c = 0; w = win; moved = true
   end
   local start = w * period
   local elapsed = math.min(math.max(now - start, 0), period)
@@ -116,8 +117,16 @@ local function counter(key, period, limit, cost, write, out, k)
     return put(out, k, 0, limit, left, reset, retry)
   end
   if write and cost > 0 then
-    redis.call('HSET', key, 'w', fmt('%.17g', w), 'p', fmt('%.17g', p), 'c', fmt('%.17g', c + cost))
-    redis.call('PEXPIRE', key, ms(start + 2 * period - now))
+    if moved then
+      -- A new window (or a new key): all three fields, and the expiry the window keeps.
+      redis.call('HSET', key, 'w', fmt('%.17g', w), 'p', fmt('%.17g', p), 'c', fmt('%.17g', c + cost))
+      redis.call('PEXPIRE', key, ms(start + 2 * period - now))
+    elseif c + cost < 1e15 then
+      -- The same window: its expiry is already set; one increment.
+      redis.call('HINCRBY', key, 'c', cost)
+    else
+      redis.call('HSET', key, 'c', fmt('%.17g', c + cost))
+    end
   end
   return put(out, k, 1, limit, left - cost, reset, 0)
 end
