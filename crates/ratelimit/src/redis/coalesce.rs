@@ -15,8 +15,7 @@
 //! as a single call already sent may be); a slot is always handed on, by a drop guard, even
 //! when the caller holding it is cancelled.
 
-use std::sync::{Mutex, PoisonError};
-
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 use super::RedisLimitError;
@@ -65,9 +64,8 @@ impl Coalescer {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        // The queue holds no invariant a panic could break halfway (pushes and drains only).
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock()
     }
 
     /// Takes a slot, or queues the check built by `waiter` when none is free.
