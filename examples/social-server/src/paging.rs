@@ -22,17 +22,23 @@ pub struct PageParams {
 }
 
 impl PageParams {
+    /// These parameters as keel-pagination's request (cursors not yet verified).
+    pub fn request(&self) -> PageRequest {
+        PageRequest {
+            limit: self.limit,
+            after: self.after.clone(),
+            before: self.before.clone(),
+        }
+    }
+
     /// The seek these parameters ask for, the cursor verified against `query`.
     ///
     /// # Errors
     /// 400 for a bad or foreign cursor, or both cursors.
     pub fn seek(&self, state: &AppState, query: &QueryKey) -> ApiResult<Seek> {
-        let request = PageRequest {
-            limit: self.limit,
-            after: self.after.clone(),
-            before: self.before.clone(),
-        };
-        Ok(request.seek(&state.codec, query, &state.page_policy)?)
+        Ok(self
+            .request()
+            .seek(&state.codec, query, &state.page_policy)?)
     }
 }
 

@@ -9,24 +9,15 @@
 use std::sync::Arc;
 
 use keel_feed::{
-    Clock, FeedEngine, ReadRequest, Score, StorageGraph, StoragePosts, Strategy, SystemClock,
-    TimelineStore,
+    Clock, FeedEngine, StorageGraph, StoragePosts, Strategy, SystemClock, TimelineStore,
 };
+use keel_pagination::{CursorCodec, LimitPolicy, PageRequest};
 use keel_storage::{Post, PostId, Store, UserId};
 
 /// The feed engine over the server's store.
 #[derive(Debug)]
 pub struct Timelines {
     engine: FeedEngine,
-}
-
-/// One page of a home timeline: post ids newest first, and where the next page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimelinePage {
-    /// The posts, newest first.
-    pub posts: Vec<PostId>,
-    /// The next page's start (score, post id); `None` at the end.
-    pub next: Option<(u64, PostId)>,
 }
 
 impl Timelines {
@@ -98,34 +89,22 @@ impl Timelines {
         self.engine.unfollow(follower.into(), followee.into()).await
     }
 
-    /// One page of `user`'s home timeline, strictly older than `before`.
+    /// One page of `user`'s home timeline from a keel-pagination request: keel-feed verifies
+    /// the `after` cursor (signed, bound to the reader), clamps the limit and signs the next
+    /// cursor.
     ///
     /// # Errors
-    /// An engine or score error (a forged position).
-    pub async fn read(
+    /// [`keel_feed::FeedError::Page`] or [`keel_feed::FeedError::InvalidCursor`] for a bad
+    /// request (400); an engine error otherwise.
+    pub async fn read_page(
         &self,
         user: UserId,
-        before: Option<(u64, PostId)>,
-        limit: usize,
-    ) -> keel_feed::Result<TimelinePage> {
-        let before = match before {
-            Some((score, post)) => Some(keel_feed::Position {
-                score: Score::from_raw(score)?,
-                post: post.into(),
-            }),
-            None => None,
-        };
-        let page = self
-            .engine
-            .read(&ReadRequest {
-                user: user.into(),
-                before,
-                limit,
-            })
-            .await?;
-        Ok(TimelinePage {
-            posts: page.entries.iter().map(|e| e.post().into()).collect(),
-            next: page.next.map(|p| (p.score.raw(), p.post.into())),
-        })
+        request: &PageRequest,
+        codec: &CursorCodec,
+        policy: &LimitPolicy,
+    ) -> keel_feed::Result<keel_feed::TimelinePage> {
+        self.engine
+            .read_page(user.into(), request, codec, policy)
+            .await
     }
 }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::Uri;
 use keel_pagination::keyset::memory;
-use keel_pagination::{Page, Position, QueryKey, SortSpec, SortValue, ValueKind};
+use keel_pagination::{QueryKey, SortSpec, SortValue, ValueKind};
 use keel_storage::PostId;
 use keel_storage::page::List;
 use serde::Serialize;
@@ -17,27 +17,8 @@ use crate::notify::Notification;
 use crate::paging::{PageParams, Paged};
 use crate::state::AppState;
 
-fn feed_query(user: uuid::Uuid) -> ApiResult<(SortSpec, QueryKey)> {
-    let spec = SortSpec::builder()
-        .desc("score", ValueKind::I64)
-        .tiebreaker("post", ValueKind::Uuid)
-        .map_err(ApiError::internal)?;
-    let query = QueryKey::new("feed", &spec).filter("user", &user.to_string());
-    Ok((spec, query))
-}
-
-fn feed_position(p: &Position) -> ApiResult<Option<(u64, PostId)>> {
-    match p.values() {
-        [] => Ok(None),
-        [SortValue::I64(score), SortValue::Uuid(post)] => Ok(Some((
-            u64::try_from(*score).map_err(|_| ApiError::bad_request("bad feed cursor"))?,
-            PostId(*post),
-        ))),
-        _ => Err(ApiError::bad_request("bad feed cursor")),
-    }
-}
-
-/// The caller's home timeline (keel-feed, hybrid delivery), newest first. Forward only.
+/// The caller's home timeline (keel-feed, hybrid delivery, its signed cursors), newest first.
+/// Forward only: `before` is a 400.
 #[utoipa::path(get, path = "/feed", tag = "feed", params(PageParams),
     responses((status = 200, body = crate::paging::PageBody<PostView>), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -47,40 +28,29 @@ pub async fn feed(
     uri: Uri,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Paged<PostView>> {
-    if p.before.as_deref().is_some_and(|b| !b.is_empty()) {
-        return Err(ApiError::bad_request(
-            "the feed reads forward only: pass next_cursor as `after`",
-        ));
-    }
-    let (_, query) = feed_query(me.user.0)?;
-    let seek = p.seek(&s, &query)?;
-    let before = feed_position(&seek.position)?;
-    let page = s.timelines.read(me.user, before, seek.limit).await?;
-    let posts = s.store.posts_by_ids(&page.posts).await?;
+    let timeline = s
+        .timelines
+        .read_page(me.user, &p.request(), &s.codec, &s.page_policy)
+        .await
+        .map_err(|e| match e {
+            keel_feed::FeedError::Page(e) => ApiError::from(e),
+            keel_feed::FeedError::InvalidCursor(why) => ApiError::bad_request(why),
+            other => ApiError::internal(other),
+        })?;
+    let ids: Vec<PostId> = timeline
+        .page
+        .items
+        .iter()
+        .map(|e| e.post().into())
+        .collect();
+    let posts = s.store.posts_by_ids(&ids).await?;
     let mut items = Vec::with_capacity(posts.len());
     for post in &posts {
         if can_see(&s, Some(me.user), post).await? {
             items.push(PostView::from(post));
         }
     }
-    let next_cursor = match page.next {
-        Some((score, post)) => {
-            let values = vec![
-                SortValue::I64(i64::try_from(score).map_err(ApiError::internal)?),
-                SortValue::Uuid(post.0),
-            ];
-            Some(s.codec.encode(&query, &Position::after(values))?)
-        }
-        None => None,
-    };
-    let page = Page {
-        items,
-        has_next: next_cursor.is_some(),
-        next_cursor,
-        prev_cursor: None,
-        has_prev: false,
-        total: None,
-    };
+    let page = replace_items(timeline.page, items);
     Ok(Paged::new(page, uri))
 }
 

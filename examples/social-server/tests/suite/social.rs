@@ -68,6 +68,16 @@ pub(super) async fn social(
             .all(|p| !ids(&page.body).contains(p))
     );
     s.get("/feed", None).await.error(401, "unauthorized");
+    // The cursor is keel-feed's: forward only, and bound to its reader.
+    s.get(&format!("/feed?limit=2&before={next}"), Some(bob_t))
+        .await
+        .error(400, "bad_request");
+    s.get(&format!("/feed?limit=2&after={next}"), Some(ada_t))
+        .await
+        .error(400, "bad_cursor");
+    s.get("/feed?after=garbage", Some(bob_t))
+        .await
+        .error(400, "bad_cursor");
 
     // Likes.
     let p = &posts.public[0];
