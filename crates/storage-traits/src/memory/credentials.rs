@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::MemoryStore;
-use super::state::{MAX_ID, MAX_TS, MIN_ID, MIN_TS, State};
+use super::state::{State, UserTimeKey, newest_first_of_user};
 use crate::clock::Timestamp;
 use crate::error::{Result, StorageError};
 use crate::id::UserId;
 use crate::model::{ApiKey, TokenHash};
-use crate::page::{List, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys};
+use crate::page::{List, RangeFn, Seek, Window};
 use crate::repo::CredentialRepo;
 
 impl State {
@@ -24,32 +24,14 @@ impl State {
     }
 
     fn api_keys_of(&self, user: UserId, seek: &Seek) -> Result<Window<ApiKey>> {
-        check_seek(seek)?;
-        let anchor = anchor(seek, |v| match v {
-            [SortValue::I64(at), SortValue::Uuid(id)] => {
-                Some((user, Timestamp::from_micros(*at), *id))
-            }
-            _ => None,
-        })?;
-        let index = Ordered {
-            range: &|a, b| Box::new(self.api_key_idx.range((a, b)).map(|(k, _)| k)),
-            lo: (user, MIN_TS, MIN_ID),
-            hi: (user, MAX_TS, MAX_ID),
-            desc: true,
-            key: |k: &&(UserId, Timestamp, Uuid)| **k,
-        };
-        paginate_keys(
-            &index.slice(seek, anchor.as_ref()),
-            List::ApiKeys,
-            seek,
-            |(_, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(*id)],
-            |k| {
-                self.api_key_idx
-                    .get(*k)
-                    .and_then(|hash| self.api_keys.get(hash))
-                    .cloned()
-            },
-        )
+        let range: &RangeFn<'_, UserTimeKey, &UserTimeKey> =
+            &|a, b| Box::new(self.api_key_idx.range((a, b)).map(|(k, _)| k));
+        newest_first_of_user(range, user, List::ApiKeys, seek, |k| {
+            self.api_key_idx
+                .get(k)
+                .and_then(|hash| self.api_keys.get(hash))
+                .cloned()
+        })
     }
 }
 

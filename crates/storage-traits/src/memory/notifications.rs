@@ -1,18 +1,16 @@
 //! Notifications in the memory backend.
 
 use async_trait::async_trait;
-use uuid::Uuid;
 
 use super::MemoryStore;
-use super::state::{MAX_ID, MAX_TS, MIN_ID, MIN_TS, State};
-use crate::clock::Timestamp;
+use super::state::{MAX_ID, MAX_TS, MIN_ID, MIN_TS, State, newest_first_of_user};
 use crate::error::Result;
 use crate::id::UserId;
 use crate::model::Notification;
-use crate::page::{List, Ordered, Seek, SortValue, Window, anchor, check_seek, paginate_keys};
+use crate::page::{List, RangeFn, Seek, Window};
 use crate::repo::{MAX_NOTIFICATIONS_PER_USER, NotificationRepo};
 
-type Key = (UserId, Timestamp, Uuid);
+use super::state::UserTimeKey as Key;
 
 impl State {
     /// Drops the notifications addressed to `user` (their account is deleted).
@@ -52,27 +50,10 @@ impl State {
     }
 
     fn notifications_of(&self, user: UserId, seek: &Seek) -> Result<Window<Notification>> {
-        check_seek(seek)?;
-        let anchor = anchor(seek, |v| match v {
-            [SortValue::I64(at), SortValue::Uuid(id)] => {
-                Some((user, Timestamp::from_micros(*at), *id))
-            }
-            _ => None,
-        })?;
-        let index = Ordered {
-            range: &|a, b| Box::new(self.notification_idx.range((a, b))),
-            lo: (user, MIN_TS, MIN_ID),
-            hi: (user, MAX_TS, MAX_ID),
-            desc: true,
-            key: |k: &&Key| **k,
-        };
-        paginate_keys(
-            &index.slice(seek, anchor.as_ref()),
-            List::Notifications,
-            seek,
-            |(_, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(*id)],
-            |(_, _, id)| self.notifications.get(id).cloned(),
-        )
+        let range: &RangeFn<'_, Key, &Key> = &|a, b| Box::new(self.notification_idx.range((a, b)));
+        newest_first_of_user(range, user, List::Notifications, seek, |(_, _, id)| {
+            self.notifications.get(id).cloned()
+        })
     }
 }
 

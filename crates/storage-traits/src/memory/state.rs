@@ -7,9 +7,13 @@ use uuid::Uuid;
 use super::Tx;
 use super::index::InvertedIndex;
 use crate::clock::Timestamp;
+use crate::error::Result;
 use crate::event::{Event, OutboxRecord};
 use crate::id::{CommentId, PostId, UserId};
 use crate::model::{ApiKey, Comment, Notification, Post, TokenHash, User};
+use crate::page::{
+    List, Ordered, RangeFn, Seek, SortValue, Window, anchor, check_seek, paginate_keys,
+};
 use crate::repo::SearchIndexing;
 
 /// One outbox row and its delivery state.
@@ -117,4 +121,37 @@ impl State {
             p.comment_count = i64::try_from(comments).unwrap_or(i64::MAX);
         }
     }
+}
+
+/// A key of a per-user list in time order: (user, created_at, row id).
+pub(super) type UserTimeKey = (UserId, Timestamp, Uuid);
+
+/// One window of `user`'s rows in an index of [`UserTimeKey`]s, newest first
+/// (`created_at` desc, id desc: notifications, API keys); `load` turns a key into its row.
+pub(super) fn newest_first_of_user<'a, T>(
+    range: &'a RangeFn<'a, UserTimeKey, &'a UserTimeKey>,
+    user: UserId,
+    list: List,
+    seek: &Seek,
+    load: impl Fn(&UserTimeKey) -> Option<T>,
+) -> Result<Window<T>> {
+    check_seek(seek)?;
+    let anchor = anchor(seek, |v| match v {
+        [SortValue::I64(at), SortValue::Uuid(id)] => Some((user, Timestamp::from_micros(*at), *id)),
+        _ => None,
+    })?;
+    let index = Ordered {
+        range,
+        lo: (user, MIN_TS, MIN_ID),
+        hi: (user, MAX_TS, MAX_ID),
+        desc: true,
+        key: |k: &&UserTimeKey| **k,
+    };
+    paginate_keys(
+        &index.slice(seek, anchor.as_ref()),
+        list,
+        seek,
+        |(_, at, id)| vec![SortValue::I64(at.as_micros()), SortValue::Uuid(*id)],
+        |k| load(k),
+    )
 }
