@@ -73,29 +73,27 @@ mod postgres {
             .unwrap();
     }
 
-    pub async fn make(clock: Arc<ManualClock>) -> Option<Made> {
-        let (store, url, schema) = store("storage", clock).await?;
+    /// `store` as a conformance store that closes its pool and drops its schema after a test.
+    fn made(store: PgStore, url: String, schema: String) -> Made {
         let pool = store.pool().clone();
-        Some((
+        (
             Arc::new(store),
             Box::pin(async move {
                 pool.close().await;
                 drop_schema(url, schema).await;
             }),
-        ))
+        )
+    }
+
+    pub async fn make(clock: Arc<ManualClock>) -> Option<Made> {
+        let (store, url, schema) = store("storage", clock).await?;
+        Some(made(store, url, schema))
     }
 
     pub async fn make_deferred(clock: Arc<ManualClock>) -> Option<Made> {
         let (store, url, schema) = store("storage_deferred", clock).await?;
         let store = store.with_search_indexing(SearchIndexing::Deferred);
-        let pool = store.pool().clone();
-        Some((
-            Arc::new(store),
-            Box::pin(async move {
-                pool.close().await;
-                drop_schema(url, schema).await;
-            }),
-        ))
+        Some(made(store, url, schema))
     }
 
     crate::all_conformance_tests!(make, make_deferred);
