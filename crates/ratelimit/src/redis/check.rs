@@ -1,5 +1,7 @@
 //! [`Check`]: one limit to check, and how it is encoded for the scripts and decoded back.
 
+use std::collections::HashMap;
+
 use super::{RedisAlgorithm, RedisLimitError};
 use crate::{Decision, InsufficientCapacity, Quota};
 
@@ -80,13 +82,33 @@ pub(crate) fn params(check: &Check<'_>) -> (String, u64) {
     }
 }
 
-pub(crate) fn push_args(invocation: &mut redis::ScriptInvocation<'_>, check: &Check<'_>) {
-    let (a, b) = params(check);
-    invocation
-        .arg(check.algorithm.letter())
-        .arg(a)
-        .arg(b)
-        .arg(check.cost);
+/// One check as the multi script takes it: algorithm letter, two parameters, cost.
+pub(crate) type ScriptCheck<'a> = (&'static str, &'a str, u64, u64);
+
+/// Pushes the multi script's arguments (see `script.rs`): the mode, each distinct quota once,
+/// then each check's quota index and cost. The keys are pushed by the caller, in check order.
+pub(crate) fn push_multi_args(
+    invocation: &mut redis::ScriptInvocation<'_>,
+    mode: &str,
+    checks: &[ScriptCheck<'_>],
+) {
+    let mut quotas: Vec<(&str, &str, u64)> = Vec::new();
+    let mut index: HashMap<(&str, &str, u64), usize> = HashMap::new();
+    let mut refs = Vec::with_capacity(checks.len());
+    for &(letter, a, b, cost) in checks {
+        let q = *index.entry((letter, a, b)).or_insert_with(|| {
+            quotas.push((letter, a, b));
+            quotas.len()
+        });
+        refs.push((q, cost));
+    }
+    invocation.arg(mode).arg(quotas.len());
+    for (letter, a, b) in quotas {
+        invocation.arg(letter).arg(a).arg(b);
+    }
+    for (q, cost) in refs {
+        invocation.arg(q).arg(cost);
+    }
 }
 
 /// Nanoseconds as a decimal count of microseconds (exact: `123.456`).

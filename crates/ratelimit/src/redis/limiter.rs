@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::cache::DenyCache;
-use super::check::{Check, decode, params, push_args, validate_batch};
+use super::check::{Check, ScriptCheck, decode, params, push_multi_args, validate_batch};
 use super::coalesce::{Coalescer, Entry, Waiter};
 use super::conn::{Conn, slot};
 use super::fallback::Fallback;
@@ -505,15 +505,14 @@ impl RedisLimiter {
     /// Runs the multi script in `each` mode over a batch of waiting checks.
     async fn eval_waiters(&self, batch: &[Waiter]) -> Result<Vec<Decision>, RedisLimitError> {
         let mut invocation = self.inner.scripts.multi.prepare_invoke();
-        invocation.arg("each");
+        let args: Vec<ScriptCheck<'_>> = batch
+            .iter()
+            .map(|w| (w.letter, w.a.as_str(), w.b, w.cost))
+            .collect();
         for w in batch {
-            invocation
-                .key(&w.key)
-                .arg(w.letter)
-                .arg(&w.a)
-                .arg(w.b)
-                .arg(w.cost);
+            invocation.key(&w.key);
         }
+        push_multi_args(&mut invocation, "each", &args);
         let mut conn = self.inner.conn.clone();
         let values = self
             .timed(async {
@@ -558,11 +557,16 @@ impl RedisLimiter {
         checks: &[Check<'_>],
     ) -> Result<Vec<i64>, RedisLimitError> {
         let mut invocation = self.inner.scripts.multi.prepare_invoke();
-        invocation.arg(mode);
-        for (key, check) in keys.iter().zip(checks) {
+        let params: Vec<(String, u64)> = checks.iter().map(params).collect();
+        let args: Vec<ScriptCheck<'_>> = checks
+            .iter()
+            .zip(&params)
+            .map(|(c, (a, b))| (c.algorithm.letter(), a.as_str(), *b, c.cost))
+            .collect();
+        for key in keys {
             invocation.key(*key);
-            push_args(&mut invocation, check);
         }
+        push_multi_args(&mut invocation, mode, &args);
         let mut conn = self.inner.conn.clone();
         self.timed(async {
             invocation
