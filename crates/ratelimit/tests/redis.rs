@@ -176,15 +176,16 @@ async fn a_state_key_expires_one_whole_second_after_its_state_stops_mattering() 
             limiter.check(algorithm, quota, "steady", 1).await.unwrap();
         }
         let key = limiter.redis_key(algorithm, quota, "steady");
-        let (state, pttl, time): (f64, i64, (u64, u64)) = redis::pipe()
+        let (state, pttl, time): (Vec<u8>, i64, (u64, u64)) = redis::pipe()
             .get(&key)
             .pttl(&key)
             .cmd("TIME")
             .query_async(&mut conn)
             .await
             .unwrap();
-        // The state matters until `state + span` µs; the key must expire at the next whole
-        // second after that, plus one.
+        // The state is one little-endian double (µs); it matters until `state + span` µs, and
+        // the key must expire at the next whole second after that, plus one.
+        let state = f64::from_le_bytes(state.try_into().expect("an 8-byte state"));
         let expected_ms = (((state + span_us) / 1e6).ceil() + 1.0) * 1_000.0;
         let now_ms = time.0 as f64 * 1_000.0 + (time.1 / 1_000) as f64;
         let expires_ms = now_ms + pttl as f64;

@@ -122,31 +122,35 @@ fn micros(nanos: u64) -> String {
 }
 
 /// Five integers per check (admitted, limit, remaining, reset µs, retry µs) to decisions.
-pub(crate) fn decode(values: &[i64]) -> Result<Vec<Decision>, RedisLimitError> {
-    if values.is_empty() || !values.len().is_multiple_of(5) {
+/// Decodes the scripts' reply, three integers per check (see `script.rs`), for checks whose
+/// limits are `limits`, in order.
+pub(crate) fn decode(values: &[i64], limits: &[u64]) -> Result<Vec<Decision>, RedisLimitError> {
+    if limits.is_empty() || values.len() != limits.len() * 3 {
         return Err(RedisLimitError::Reply(format!(
-            "{} integers, expected five per check",
-            values.len()
+            "{} integers for {} checks, expected three per check",
+            values.len(),
+            limits.len()
         )));
     }
     let nonneg = |v: i64| u64::try_from(v).unwrap_or(0);
     Ok(values
-        .chunks_exact(5)
-        .map(|c| match *c {
-            [admitted, limit, remaining, reset, retry] => {
+        .chunks_exact(3)
+        .zip(limits)
+        .map(|(c, &limit)| match *c {
+            [remaining, reset, retry] => {
                 let reset = nonneg(reset).saturating_mul(1000);
-                if admitted == 1 {
-                    Decision::allow(nonneg(limit), nonneg(remaining), reset)
+                if remaining >= 0 {
+                    Decision::allow(limit, nonneg(remaining), reset)
                 } else {
                     Decision::deny(
-                        nonneg(limit),
-                        nonneg(remaining),
+                        limit,
+                        nonneg(-1 - remaining),
                         reset,
                         nonneg(retry).saturating_mul(1000),
                     )
                 }
             }
-            _ => Decision::deny(0, 0, 0, 1),
+            _ => Decision::deny(limit, 0, 0, 1),
         })
         .collect())
 }
@@ -165,11 +169,16 @@ mod tests {
 
     #[test]
     fn decode_rejects_bad_shapes() {
-        assert!(decode(&[]).is_err());
-        assert!(decode(&[1, 2, 3]).is_err());
-        let d = decode(&[0, 10, 0, 1_500_000, 200_000]).unwrap();
+        assert!(decode(&[], &[]).is_err());
+        assert!(decode(&[1, 2, 3], &[10, 10]).is_err());
+        assert!(decode(&[1, 2, 3, 4, 5], &[10]).is_err());
+        let d = decode(&[-1, 1_500_000, 200_000, 7, 2_000, 0], &[10, 20]).unwrap();
         assert!(!d[0].allowed);
+        assert_eq!((d[0].limit, d[0].remaining), (10, 0));
         assert_eq!(d[0].retry_after, Duration::from_millis(200));
         assert_eq!(d[0].reset_after, Duration::from_millis(1500));
+        assert!(d[1].allowed);
+        assert_eq!((d[1].limit, d[1].remaining), (20, 7));
+        assert_eq!(d[1].reset_after, Duration::from_millis(2));
     }
 }

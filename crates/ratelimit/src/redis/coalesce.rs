@@ -26,6 +26,7 @@ pub(crate) struct Waiter {
     pub(crate) key: String,
     pub(crate) letter: &'static str,
     pub(crate) a: String,
+    /// The second parameter: the burst or count, which is also the check's limit.
     pub(crate) b: u64,
     pub(crate) cost: u64,
     pub(crate) reply: oneshot::Sender<Result<Decision, RedisLimitError>>,

@@ -308,7 +308,10 @@ impl RedisLimiter {
         }
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let result = match self.eval(&key_refs, "all", checks).await {
-            Ok(values) => decode(&values),
+            Ok(values) => {
+                let limits: Vec<u64> = checks.iter().map(Check::limit).collect();
+                decode(&values, &limits)
+            }
             Err(e) => Err(e),
         };
         match result {
@@ -522,13 +525,14 @@ impl RedisLimiter {
                     .map_err(RedisLimitError::from)
             })
             .await?;
-        decode(&values)
+        let limits: Vec<u64> = batch.iter().map(|w| w.b).collect();
+        decode(&values, &limits)
     }
 
     /// One check alone: the single-check script of its algorithm.
     async fn one(&self, key: &str, check: &Check<'_>) -> Result<Decision, RedisLimitError> {
         let values = self.eval_single(key, check).await?;
-        decode(&values)?
+        decode(&values, &[check.limit()])?
             .into_iter()
             .next()
             .ok_or_else(|| RedisLimitError::Reply("an empty reply to a single check".to_owned()))
@@ -632,9 +636,13 @@ impl RedisLimiter {
             }
             other => other?,
         };
+        let limits = pending
+            .iter()
+            .filter(|&&i| keys.get(i).is_some())
+            .filter_map(|&i| checks.get(i).map(Check::limit));
         let mut out = Vec::with_capacity(replies.len());
-        for reply in &replies {
-            out.extend(decode(reply)?);
+        for (reply, limit) in replies.iter().zip(limits) {
+            out.extend(decode(reply, &[limit])?);
         }
         Ok(out)
     }

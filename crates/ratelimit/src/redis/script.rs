@@ -15,20 +15,24 @@
 //! - then two arguments per check `i`: the index of its quota (from 1) and its cost.
 //!
 //! In `all` mode every check first decides without writing; only if all admit does each run
-//! again with writing on (same script run, so nothing can change in between). The reply is five
-//! integers per check: admitted (1/0), limit, remaining, reset-after (µs), retry-after (µs),
-//! durations rounded up. The coalescer (`coalesce.rs`) sends concurrent single checks as one
-//! `each` run.
+//! again with writing on (same script run, so nothing can change in between). The reply is three
+//! integers per check: the remaining count when admitted or `-1 - remaining` when denied, then
+//! reset-after and retry-after in µs, rounded up (the client knows each check's limit). The
+//! coalescer (`coalesce.rs`) sends concurrent single checks as one `each` run.
 //!
 //! # Cost
 //! Redis runs Lua slowly next to its native commands (on Redis 7.0 an empty `EVALSHA` costs
 //! about 1 to 2.5 µs of server CPU, `SET` with a TTL from Lua about 1.3 to 2 µs), so the
 //! scripts avoid every cost they can (measured by counting redis-server's instructions under
 //! callgrind on Redis 7.0.15, batches of 32 GCRA checks over 50 keys: 45,800 instructions per
-//! check before these, 31,900 after; a single check 79,900 before, 68,100 after):
-//! - numbers are printed by the script, with `%d` whenever they are whole: a `%.17g` print of a
-//!   timestamp goes through glibc's multi-precision float printer, and Redis 7.0 prints every
-//!   number argument that way;
+//! check before these, 26,100 after; a single check 79,900 before, 63,000 after):
+//! - a GCRA or token-bucket state is one double stored as 8 bytes (`struct.pack('<d')`), so it
+//!   is neither printed nor parsed: `tonumber` of a 16-digit string runs `strtod` twice, and a
+//!   `%.17g` print goes through glibc's multi-precision float printer;
+//! - other numbers are printed by the script, with `%d` whenever they are whole (Redis 7.0
+//!   prints every number argument with `%.17g`);
+//! - the reply is three integers per check, not five (each costs Redis a table read and a
+//!   reply write);
 //! - a batch names each distinct quota once and the script parses it once, with arithmetic
 //!   coercion (`tonumber` parses a string twice in Lua 5.1); a check is then two short
 //!   arguments, its quota's index and its cost;
@@ -43,21 +47,29 @@
 //! # Time and precision
 //! `now` is the Redis server's `TIME` in microseconds, so every instance reads one clock.
 //! Lua numbers are doubles: a microsecond timestamp (about 1.8e15) is exact, and fractional
-//! emission intervals keep a precision of a quarter microsecond. A state that is not a whole
-//! number is written with `%.17g`, which round-trips a double exactly (Lua's default
-//! `tostring` keeps only 14 digits).
+//! emission intervals keep a precision of a quarter microsecond. GCRA and token-bucket states
+//! are stored as the double itself (exact); the window algorithms' numbers that are not whole
+//! are written with `%.17g`, which round-trips a double exactly (Lua's default `tostring`
+//! keeps only 14 digits).
 //! Redis 5+ replicates a script by its effects, so reading `TIME` before writing is allowed.
 
 /// Reads the server's time and defines the helpers every algorithm uses.
 const PRELUDE: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
-local floor, ceil, max, min, fmt = math.floor, math.ceil, math.max, math.min, string.format
+local floor, ceil, min, fmt, pack, unpack = math.floor, math.ceil, math.min, string.format, struct.pack, struct.unpack
 -- Numbers become strings here, not in Redis (which prints every number with '%.17g'):
 -- '%d' skips the floating-point printer, several times cheaper, whenever the value is whole.
 local function num(x) if x % 1 == 0 then return fmt('%d', x) end return fmt('%.17g', x) end
 -- A TTL in milliseconds covering `us` microseconds, with a millisecond of margin.
-local function ms(us) return fmt('%d', max(ceil(us / 1000), 1) + 1) end
+local function ms(us) local m = ceil(us / 1000) if m < 1 then m = 1 end return fmt('%d', m + 1) end
+-- A GCRA or token-bucket state: one double, 8 bytes little-endian (exact, and neither printed
+-- nor parsed); nil when absent or not 8 bytes long.
+local function load(key)
+  local v = redis.call('GET', key)
+  if v and #v == 8 then return (unpack('<d', v)) end
+  return nil
+end
 -- Writes a GCRA or token-bucket state that matters until `till` (µs, server time). The key
 -- expires at a whole second at least one second after `till`: a function of the state alone,
 -- so a writer knows the expiry of the state it read (`old_till`, nil when there was none)
@@ -67,17 +79,22 @@ local function ms(us) return fmt('%d', max(ceil(us / 1000), 1) + 1) end
 local function store(key, value, old_till, till)
   local at = ceil(till / 1000000) + 1
   if old_till and at == ceil(old_till / 1000000) + 1 then
-    redis.call('SET', key, num(value), 'KEEPTTL')
+    redis.call('SET', key, pack('<d', value), 'KEEPTTL')
   else
-    redis.call('SET', key, num(value), 'EXAT', fmt('%d', at))
+    redis.call('SET', key, pack('<d', value), 'EXAT', fmt('%d', at))
   end
 end
-local function put(out, k, a, limit, rem, reset, retry)
-  out[k + 1] = a
-  out[k + 2] = limit
-  out[k + 3] = max(rem, 0)
-  out[k + 4] = max(ceil(reset), 0)
-  out[k + 5] = max(ceil(retry), 0)
+-- Three integers per check: remaining when admitted (a = 1), -1 - remaining when denied;
+-- reset-after and retry-after in µs, rounded up. The client knows the limit.
+local function put(out, k, a, rem, reset, retry)
+  if rem < 0 then rem = 0 end
+  if a == 1 then out[k + 1] = rem else out[k + 1] = -1 - rem end
+  reset = ceil(reset)
+  if reset < 0 then reset = 0 end
+  out[k + 2] = reset
+  retry = ceil(retry)
+  if retry < 0 then retry = 0 end
+  out[k + 3] = retry
   return a
 end
 ";
@@ -86,21 +103,22 @@ end
 const GCRA: &str = r"
 local function gcra(key, T, burst, cost, write, out, k)
   local tau = T * (burst - 1)
-  local stored = tonumber(redis.call('GET', key))
+  local stored = load(key)
   local current = stored or now
   local horizon = now + tau
   local earliest = current + T * (cost - 1) - tau
   if cost == 0 or now < earliest then
     local rem = 0
     if horizon >= current then rem = min(floor((horizon - current) / T) + 1, burst) end
-    if cost == 0 then return put(out, k, 1, burst, rem, current - now, 0) end
-    return put(out, k, 0, burst, rem, current - now, earliest - now)
+    if cost == 0 then return put(out, k, 1, rem, current - now, 0) end
+    return put(out, k, 0, rem, current - now, earliest - now)
   end
-  local nxt = max(current, now) + T * cost
+  local nxt = T * cost
+  if current > now then nxt = nxt + current else nxt = nxt + now end
   if write then store(key, nxt, stored, nxt) end
   local rem = 0
   if horizon >= nxt then rem = min(floor((horizon - nxt) / T) + 1, burst) end
-  return put(out, k, 1, burst, rem, nxt - now, 0)
+  return put(out, k, 1, rem, nxt - now, 0)
 end
 ";
 
@@ -108,15 +126,15 @@ end
 const BUCKET: &str = r"
 local function bucket(key, T, cap, cost, write, out, k)
   local span = T * cap
-  local stored = tonumber(redis.call('GET', key))
-  local empty = stored or 0
-  local base = max(empty, now - span)
+  local stored = load(key)
+  local base = stored or 0
+  if base < now - span then base = now - span end
   local ready = base + T * cost
   if now < ready then
-    return put(out, k, 0, cap, floor((now - base) / T), base + span - now, ready - now)
+    return put(out, k, 0, floor((now - base) / T), base + span - now, ready - now)
   end
   if write and cost > 0 then store(key, ready, stored and stored + span, ready + span) end
-  return put(out, k, 1, cap, floor((now - ready) / T), ready + span - now, 0)
+  return put(out, k, 1, floor((now - ready) / T), ready + span - now, 0)
 end
 ";
 
@@ -152,7 +170,7 @@ local function counter(key, period, limit, cost, write, out, k)
       if c > 0 then need_left = math.floor(budget * period / c) end
       retry = next_start + math.max(period - need_left, 0)
     end
-    return put(out, k, 0, limit, left, reset, retry)
+    return put(out, k, 0, left, reset, retry)
   end
   if write and cost > 0 then
     if moved then
@@ -166,7 +184,7 @@ local function counter(key, period, limit, cost, write, out, k)
       redis.call('HSET', key, 'c', num(c + cost))
     end
   end
-  return put(out, k, 1, limit, left - cost, reset, 0)
+  return put(out, k, 1, left - cost, reset, 0)
 end
 ";
 
@@ -186,9 +204,9 @@ local function log(key, period, limit, cost, write, out, k)
     local r = redis.call('ZRANGE', key, need - 1, need - 1, 'WITHSCORES')
     local retry = reset
     if r[2] then retry = tonumber(r[2]) + period - now end
-    return put(out, k, 0, limit, left, reset, retry)
+    return put(out, k, 0, left, reset, retry)
   end
-  if cost == 0 then return put(out, k, 1, limit, left, reset, 0) end
+  if cost == 0 then return put(out, k, 1, left, reset, 0) end
   if write then
     local at = now
     for _ = 1, cost do
@@ -199,14 +217,14 @@ local function log(key, period, limit, cost, write, out, k)
     end
     redis.call('PEXPIRE', key, ms(last_t + period - now))
   end
-  return put(out, k, 1, limit, left - cost, period, 0)
+  return put(out, k, 1, left - cost, period, 0)
 end
 ";
 
 /// Runs one check of the algorithm function named `f`.
 fn single_tail(f: &str) -> String {
     format!(
-        "local out = {{0, 0, 0, 0, 0}}\n{f}(KEYS[1], ARGV[1] + 0, ARGV[2] + 0, ARGV[3] + 0, true, out, 0)\nreturn out\n"
+        "local out = {{0, 0, 0}}\n{f}(KEYS[1], ARGV[1] + 0, ARGV[2] + 0, ARGV[3] + 0, true, out, 0)\nreturn out\n"
     )
 }
 
@@ -238,7 +256,7 @@ local function run(write)
     if ARGV[j + 1] ~= sc then sc = ARGV[j + 1]; c = sc + 0 end
     local f = fs[q]
     if not f then error('keel-ratelimit: no quota ' .. sq) end
-    if f(KEYS[i], as[q], bs[q], c, write, out, (i - 1) * 5) == 0 then admit = false end
+    if f(KEYS[i], as[q], bs[q], c, write, out, (i - 1) * 3) == 0 then admit = false end
   end
   return admit
 end
