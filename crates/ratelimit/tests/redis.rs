@@ -154,23 +154,23 @@ async fn every_key_has_a_ttl_a_prefix_and_a_hash_tag() {
     );
 }
 
-/// GCRA and token-bucket keys expire at the whole second after their state stops mattering,
-/// plus one: a function of the state, which lets the script keep the TTL (`KEEPTTL`) while
-/// that second does not change. Checked after a run of checks in which most writes kept it.
+/// A state key's expiry is a function of its state, which lets the script keep the TTL
+/// (`KEEPTTL`) on most writes: GCRA and token-bucket keys expire at the whole second after
+/// their state stops mattering, plus one; a window counter one millisecond after its window
+/// can no longer count as the previous one. Checked after a run in which most writes kept it.
 #[tokio::test]
-async fn a_state_key_expires_one_whole_second_after_its_state_stops_mattering() {
+async fn a_state_key_expires_when_its_state_stops_mattering() {
     let Some((_, limiter)) = shared("expiry").await else {
         return;
     };
     let mut conn = raw(&Service::Redis.url()).await;
     let quota = Quota::per_second(1_000).unwrap();
     let interval_us = quota.emission_interval_nanos() as f64 / 1_000.0;
-    for (algorithm, span_us) in [
-        (RedisAlgorithm::Gcra, 0.0),
-        (
-            RedisAlgorithm::TokenBucket,
-            interval_us * quota.max_burst() as f64,
-        ),
+    let period_us = quota.period_nanos() as f64 / 1_000.0;
+    for algorithm in [
+        RedisAlgorithm::Gcra,
+        RedisAlgorithm::TokenBucket,
+        RedisAlgorithm::SlidingWindowCounter,
     ] {
         for _ in 0..200 {
             limiter.check(algorithm, quota, "steady", 1).await.unwrap();
@@ -183,10 +183,17 @@ async fn a_state_key_expires_one_whole_second_after_its_state_stops_mattering() 
             .query_async(&mut conn)
             .await
             .unwrap();
-        // The state is one little-endian double (µs); it matters until `state + span` µs, and
-        // the key must expire at the next whole second after that, plus one.
-        let state = f64::from_le_bytes(state.try_into().expect("an 8-byte state"));
-        let expected_ms = (((state + span_us) / 1e6).ceil() + 1.0) * 1_000.0;
+        // States are little-endian doubles: GCRA's TAT and the bucket's empty instant (µs);
+        // the counter's window index, then its two counts.
+        let first = f64::from_le_bytes(state[..8].try_into().expect("an 8-byte double"));
+        let expected_ms = match algorithm {
+            RedisAlgorithm::Gcra => ((first / 1e6).ceil() + 1.0) * 1_000.0,
+            RedisAlgorithm::TokenBucket => {
+                let span_us = interval_us * quota.max_burst() as f64;
+                (((first + span_us) / 1e6).ceil() + 1.0) * 1_000.0
+            }
+            _ => ((first + 2.0) * period_us / 1_000.0).ceil() + 1.0,
+        };
         let now_ms = time.0 as f64 * 1_000.0 + (time.1 / 1_000) as f64;
         let expires_ms = now_ms + pttl as f64;
         assert!(pttl > 0, "{algorithm:?}: no TTL ({pttl})");

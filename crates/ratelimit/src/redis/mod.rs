@@ -26,8 +26,11 @@
 //!   the server answers `NOSCRIPT` (a restart, `SCRIPT FLUSH`, a failover) the script is loaded
 //!   again and the call repeated.
 //! - **The server's clock.** The script reads `TIME`, so instances with skewed clocks agree.
-//! - **Keys expire by themselves.** Every write sets a TTL that ends when the key would be idle
-//!   (a full allowance again). Keys are `{prefix}{algorithm}:{count}:{period ns}:{burst}:{{key}}`:
+//! - **Keys expire by themselves.** Every key has a TTL that ends soon after its state stops
+//!   mattering (a full allowance again): the expiry is a function of the state, so most writes
+//!   keep it (`KEEPTTL`) instead of setting it again. GCRA, token-bucket and window-counter
+//!   states are packed doubles in a string; the window log is a sorted set. Needs Redis 6.2 or
+//!   later, or Valkey. Keys are `{prefix}{algorithm}:{count}:{period ns}:{burst}:{{key}}`:
 //!   the caller's key is a hash tag, so all limits of one key share a Redis Cluster slot. Do not
 //!   put `{` in the prefix.
 //! - **One node or a Cluster.** [`RedisLimiter::new`] talks to one node (a primary with

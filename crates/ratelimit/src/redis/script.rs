@@ -138,14 +138,14 @@ local function bucket(key, T, cap, cost, write, out, k)
 end
 ";
 
-/// Sliding-window counter: a hash {w = window index, p = previous count, c = current count}.
+/// Sliding-window counter: the window index, the previous window's count and the current
+/// window's count, packed as three doubles (24 bytes, like GCRA's state).
 const COUNTER: &str = r"
 local function counter(key, period, limit, cost, write, out, k)
-  local h = redis.call('HMGET', key, 'w', 'p', 'c')
-  local w = tonumber(h[1]) or 0
-  local p = tonumber(h[2]) or 0
-  local c = tonumber(h[3]) or 0
-  local win = math.floor(now / period)
+  local v = redis.call('GET', key)
+  local w, p, c = 0, 0, 0
+  if v and #v == 24 then w, p, c = unpack('<ddd', v) end
+  local win = floor(now / period)
   local moved = false
   if win == w + 1 then
     p = c; c = 0; w = win; moved = true
@@ -153,9 +153,11 @@ local function counter(key, period, limit, cost, write, out, k)
     p = 0; c = 0; w = win; moved = true
   end
   local start = w * period
-  local elapsed = math.min(math.max(now - start, 0), period)
-  local est = math.ceil(p * (period - elapsed) / period) + c
-  local left = math.max(limit - est, 0)
+  local elapsed = now - start
+  if elapsed < 0 then elapsed = 0 elseif elapsed > period then elapsed = period end
+  local est = ceil(p * (period - elapsed) / period) + c
+  local left = limit - est
+  if left < 0 then left = 0 end
   local reset = start + period - now
   if c > 0 then reset = start + 2 * period - now end
   if cost > left then
@@ -173,15 +175,13 @@ local function counter(key, period, limit, cost, write, out, k)
     return put(out, k, 0, left, reset, retry)
   end
   if write and cost > 0 then
+    local state = pack('<ddd', w, p, c + cost)
     if moved then
-      -- A new window (or a new key): all three fields, and the expiry the window keeps.
-      redis.call('HSET', key, 'w', num(w), 'p', num(p), 'c', num(c + cost))
-      redis.call('PEXPIRE', key, ms(start + 2 * period - now))
-    elseif c + cost < 1e15 then
-      -- The same window: its expiry is already set; one increment.
-      redis.call('HINCRBY', key, 'c', cost)
+      -- A new window (or a new key) sets the expiry, when the window can no longer count as
+      -- the previous one: a function of the state, so later writes in the window keep it.
+      redis.call('SET', key, state, 'PXAT', fmt('%d', ceil((start + 2 * period) / 1000) + 1))
     else
-      redis.call('HSET', key, 'c', num(c + cost))
+      redis.call('SET', key, state, 'KEEPTTL')
     end
   end
   return put(out, k, 1, left - cost, reset, 0)
