@@ -63,13 +63,6 @@ local floor, ceil, min, fmt, pack, unpack = math.floor, math.ceil, math.min, str
 local function num(x) if x % 1 == 0 then return fmt('%d', x) end return fmt('%.17g', x) end
 -- A TTL in milliseconds covering `us` microseconds, with a millisecond of margin.
 local function ms(us) local m = ceil(us / 1000) if m < 1 then m = 1 end return fmt('%d', m + 1) end
--- A GCRA or token-bucket state: one double, 8 bytes little-endian (exact, and neither printed
--- nor parsed); nil when absent or not 8 bytes long.
-local function load(key)
-  local v = redis.call('GET', key)
-  if v and #v == 8 then return (unpack('<d', v)) end
-  return nil
-end
 -- Writes a GCRA or token-bucket state that matters until `till` (µs, server time). The key
 -- expires at a whole second at least one second after `till`: a function of the state alone,
 -- so a writer knows the expiry of the state it read (`old_till`, nil when there was none)
@@ -85,7 +78,8 @@ local function store(key, value, old_till, till)
   end
 end
 -- Three integers per check: remaining when admitted (a = 1), -1 - remaining when denied;
--- reset-after and retry-after in µs, rounded up. The client knows the limit.
+-- reset-after and retry-after in µs, rounded up. The client knows the limit. (An admission's
+-- reply is written inline by each algorithm: a function call per check is measurable.)
 local function put(out, k, a, rem, reset, retry)
   if rem < 0 then rem = 0 end
   if a == 1 then out[k + 1] = rem else out[k + 1] = -1 - rem end
@@ -103,7 +97,10 @@ end
 const GCRA: &str = r"
 local function gcra(key, T, burst, cost, write, out, k)
   local tau = T * (burst - 1)
-  local stored = load(key)
+  -- The state: one double, 8 bytes little-endian (exact, and neither printed nor parsed).
+  local v = redis.call('GET', key)
+  local stored
+  if v and #v == 8 then stored = unpack('<d', v) end
   local current = stored or now
   local horizon = now + tau
   local earliest = current + T * (cost - 1) - tau
@@ -117,8 +114,12 @@ local function gcra(key, T, burst, cost, write, out, k)
   if current > now then nxt = nxt + current else nxt = nxt + now end
   if write then store(key, nxt, stored, nxt) end
   local rem = 0
-  if horizon >= nxt then rem = min(floor((horizon - nxt) / T) + 1, burst) end
-  return put(out, k, 1, rem, nxt - now, 0)
+  if horizon >= nxt then
+    rem = floor((horizon - nxt) / T) + 1
+    if rem > burst then rem = burst end
+  end
+  out[k + 1] = rem; out[k + 2] = ceil(nxt - now); out[k + 3] = 0
+  return 1
 end
 ";
 
@@ -126,7 +127,9 @@ end
 const BUCKET: &str = r"
 local function bucket(key, T, cap, cost, write, out, k)
   local span = T * cap
-  local stored = load(key)
+  local v = redis.call('GET', key)
+  local stored
+  if v and #v == 8 then stored = unpack('<d', v) end
   local base = stored or 0
   if base < now - span then base = now - span end
   local ready = base + T * cost
@@ -134,7 +137,8 @@ local function bucket(key, T, cap, cost, write, out, k)
     return put(out, k, 0, floor((now - base) / T), base + span - now, ready - now)
   end
   if write and cost > 0 then store(key, ready, stored and stored + span, ready + span) end
-  return put(out, k, 1, floor((now - ready) / T), ready + span - now, 0)
+  out[k + 1] = floor((now - ready) / T); out[k + 2] = ceil(ready + span - now); out[k + 3] = 0
+  return 1
 end
 ";
 
@@ -184,7 +188,10 @@ local function counter(key, period, limit, cost, write, out, k)
       redis.call('SET', key, state, 'KEEPTTL')
     end
   end
-  return put(out, k, 1, left - cost, reset, 0)
+  reset = ceil(reset)
+  if reset < 0 then reset = 0 end
+  out[k + 1] = left - cost; out[k + 2] = reset; out[k + 3] = 0
+  return 1
 end
 ";
 
