@@ -25,7 +25,7 @@
 //! about 1 to 2.5 µs of server CPU, `SET` with a TTL from Lua about 1.3 to 2 µs), so the
 //! scripts avoid every cost they can (measured by counting redis-server's instructions under
 //! callgrind on Redis 7.0.15, batches of 32 GCRA checks over 50 keys: 45,800 instructions per
-//! check before these, 26,100 after; a single check 79,900 before, 63,000 after):
+//! check before these, 26,200 after; a single check 79,900 before, 58,500 after):
 //! - a GCRA or token-bucket state is one double stored as 8 bytes (`struct.pack('<d')`), so it
 //!   is neither printed nor parsed: `tonumber` of a 16-digit string runs `strtod` twice, and a
 //!   `%.17g` print goes through glibc's multi-precision float printer;
@@ -41,8 +41,10 @@
 //!   a check overwrites the state with `KEEPTTL` (Redis neither removes nor sets an expiry; in
 //!   steady use about 9 writes in 10), and a key in use is not deleted and created again
 //!   between two checks. This needs Redis 6.2 or later (or Valkey);
-//! - results go straight into a reply table created at its final size for a single check, and
-//!   the helpers are locals (no table or closure per check).
+//! - results go straight into a reply table created at its final size for a single check; an
+//!   admission writes its reply inline (a Lua function call per check is measurable), the
+//!   helpers are locals, and a single-check script defines only the helpers its algorithm
+//!   uses (each is a closure created on every run).
 //!
 //! # Time and precision
 //! `now` is the Redis server's `TIME` in microseconds, so every instance reads one clock.
@@ -58,11 +60,6 @@ const PRELUDE: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000000 + t[2]
 local floor, ceil, min, fmt, pack, unpack = math.floor, math.ceil, math.min, string.format, struct.pack, struct.unpack
--- Numbers become strings here, not in Redis (which prints every number with '%.17g'):
--- '%d' skips the floating-point printer, several times cheaper, whenever the value is whole.
-local function num(x) if x % 1 == 0 then return fmt('%d', x) end return fmt('%.17g', x) end
--- A TTL in milliseconds covering `us` microseconds, with a millisecond of margin.
-local function ms(us) local m = ceil(us / 1000) if m < 1 then m = 1 end return fmt('%d', m + 1) end
 -- Writes a GCRA or token-bucket state that matters until `till` (µs, server time). The key
 -- expires at a whole second at least one second after `till`: a function of the state alone,
 -- so a writer knows the expiry of the state it read (`old_till`, nil when there was none)
@@ -198,6 +195,11 @@ end
 /// Sliding-window log: a sorted set of admitted units scored by time (each unit its own
 /// member; a timestamp clash moves the unit one microsecond later, which only delays expiry).
 const LOG: &str = r"
+-- Numbers become strings here, not in Redis (which prints every number with '%.17g'):
+-- '%d' skips the floating-point printer, several times cheaper, whenever the value is whole.
+local function num(x) if x % 1 == 0 then return fmt('%d', x) end return fmt('%.17g', x) end
+-- A TTL in milliseconds covering `us` microseconds, with a millisecond of margin.
+local function ms(us) local m = ceil(us / 1000) if m < 1 then m = 1 end return fmt('%d', m + 1) end
 local function log(key, period, limit, cost, write, out, k)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', num(now - period))
   local total = redis.call('ZCARD', key)
