@@ -1,8 +1,9 @@
 //! Coalescing: concurrent single checks share one script run.
 //!
-//! A Lua call costs Redis far more than the work inside it (on Redis 7, an `EVALSHA` of the GCRA
-//! script is about 6 µs of server CPU against 0.6 µs for `INCR` + `EXPIRE`), so under
-//! concurrency the server's core, not the network, bounds a Lua limiter. The coalescer keeps
+//! A Lua call costs Redis far more than the work inside it (on Redis 7.0, a single GCRA check
+//! runs about 58,500 instructions, one check inside a batched run about 26,200, `INCR` +
+//! `EXPIRE` pipelined about 10,000), so under concurrency the server's core, not the network,
+//! bounds a Lua limiter. The coalescer keeps
 //! at most [`RedisConfig::coalesce`](super::RedisConfig::coalesce) calls in flight: a check
 //! that finds a free slot is sent at once, alone (no added latency when traffic is light); a
 //! check that finds every slot busy waits in a queue, and the call that frees a slot takes the
