@@ -493,6 +493,9 @@ impl RedisLimiter {
                     }
                 }
             }
+            // The callers just answered usually check again at once: one yield lets them
+            // queue before this slot takes its next batch (or is released when none waits).
+            tokio::task::yield_now().await;
             match self
                 .inner
                 .coalescer
