@@ -7,7 +7,10 @@
 //! at most [`RedisConfig::coalesce`](super::RedisConfig::coalesce) calls in flight: a check
 //! that finds a free slot is sent at once, alone (no added latency when traffic is light); a
 //! check that finds every slot busy waits in a queue, and the call that frees a slot takes the
-//! whole queue (up to the batch size) into one run of the multi script in `each` mode. Every
+//! whole queue (up to the batch size) into one run of the multi script in `each` mode. Before
+//! taking it, the slot yields once to the runtime: the callers it just answered usually check
+//! again at once, and would otherwise miss the batch (under a closed loop of 64 callers this
+//! took batches from about 10 to about 14 checks per run). Every
 //! check still decides atomically and exactly as it would alone (the script runs them one
 //! after another on the server), so nothing about admission changes, only the number of
 //! script runs.
