@@ -1,7 +1,7 @@
 //! Coalescing: concurrent single checks share one script run.
 //!
 //! A Lua call costs Redis far more than the work inside it (on Redis 7.0, a single GCRA check
-//! runs about 58,500 instructions, one check inside a batched run about 26,200, `INCR` +
+//! runs about 54,700 instructions, one check inside a batched run about 24,500, `INCR` +
 //! `EXPIRE` pipelined about 10,000), so under concurrency the server's core, not the network,
 //! bounds a Lua limiter. The coalescer keeps
 //! at most [`RedisConfig::coalesce`](super::RedisConfig::coalesce) calls in flight: a check
