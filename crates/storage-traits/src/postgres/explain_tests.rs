@@ -78,6 +78,33 @@ async fn keyset_plan(
     plan(conn, qb).await
 }
 
+/// A schema of its own for one test on the PostgreSQL at `url`; `url` reaches it.
+struct TestSchema {
+    admin: PgConnection,
+    name: String,
+    url: String,
+}
+
+impl TestSchema {
+    async fn create(url: &str, label: &str) -> Self {
+        let name = keel_testkit::unique_schema(label);
+        let mut admin = PgConnection::connect(url).await.unwrap();
+        admin
+            .execute(format!("CREATE SCHEMA {name}").as_str())
+            .await
+            .unwrap();
+        let url = keel_testkit::pg_url_with_schema(url, &name);
+        Self { admin, name, url }
+    }
+
+    async fn drop(mut self) {
+        self.admin
+            .execute(format!("DROP SCHEMA {} CASCADE", self.name).as_str())
+            .await
+            .unwrap();
+    }
+}
+
 fn mid(at: i64, id: Uuid) -> Seek {
     Seek {
         direction: Direction::Forward,
@@ -91,13 +118,8 @@ async fn hot_queries_use_their_indexes() {
     let Some(url) = keel_testkit::require(Service::Postgres).await else {
         return;
     };
-    let schema = keel_testkit::unique_schema("storage_explain");
-    let mut admin = PgConnection::connect(&url).await.unwrap();
-    admin
-        .execute(format!("CREATE SCHEMA {schema}").as_str())
-        .await
-        .unwrap();
-    let scoped = keel_testkit::pg_url_with_schema(&url, &schema);
+    let schema = TestSchema::create(&url, "storage_explain").await;
+    let scoped = schema.url.clone();
     let store = PgStore::connect_with(&scoped, PgOptions::default())
         .await
         .unwrap();
@@ -230,10 +252,7 @@ async fn hot_queries_use_their_indexes() {
 
     store.pool().close().await;
     drop(conn);
-    admin
-        .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-        .await
-        .unwrap();
+    schema.drop().await;
 }
 
 /// The outbox claim is planned on each call, never from a generic plan the connection cached
@@ -245,13 +264,8 @@ async fn the_outbox_claim_is_never_a_cached_plan() {
     let Some(url) = keel_testkit::require(Service::Postgres).await else {
         return;
     };
-    let schema = keel_testkit::unique_schema("storage_claim_plan");
-    let mut admin = PgConnection::connect(&url).await.unwrap();
-    admin
-        .execute(format!("CREATE SCHEMA {schema}").as_str())
-        .await
-        .unwrap();
-    let scoped = keel_testkit::pg_url_with_schema(&url, &schema);
+    let schema = TestSchema::create(&url, "storage_claim_plan").await;
+    let scoped = schema.url.clone();
     let options = PgOptions {
         max_connections: 1,
         ..PgOptions::default()
@@ -273,8 +287,5 @@ async fn the_outbox_claim_is_never_a_cached_plan() {
     .unwrap();
     assert_eq!(cached, 0, "the claim must not be a prepared statement");
     store.pool().close().await;
-    admin
-        .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-        .await
-        .unwrap();
+    schema.drop().await;
 }
