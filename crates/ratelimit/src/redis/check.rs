@@ -121,7 +121,6 @@ fn micros(nanos: u64) -> String {
     }
 }
 
-/// Five integers per check (admitted, limit, remaining, reset µs, retry µs) to decisions.
 /// Decodes the scripts' reply, three integers per check (see `script.rs`), for checks whose
 /// limits are `limits`, in order.
 pub(crate) fn decode(values: &[i64], limits: &[u64]) -> Result<Vec<Decision>, RedisLimitError> {

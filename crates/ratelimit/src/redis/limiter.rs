@@ -593,10 +593,12 @@ impl RedisLimiter {
         pending: &[usize],
     ) -> Result<Vec<Decision>, RedisLimitError> {
         let mut pipe = redis::pipe();
+        let mut limits = Vec::with_capacity(pending.len());
         for &i in pending {
             let (Some(key), Some(check)) = (keys.get(i), checks.get(i)) else {
                 continue;
             };
+            limits.push(check.limit());
             let (a, b) = params(check);
             pipe.cmd("EVALSHA")
                 .arg(self.inner.scripts.single(check.algorithm).get_hash())
@@ -639,10 +641,6 @@ impl RedisLimiter {
             }
             other => other?,
         };
-        let limits = pending
-            .iter()
-            .filter(|&&i| keys.get(i).is_some())
-            .filter_map(|&i| checks.get(i).map(Check::limit));
         let mut out = Vec::with_capacity(replies.len());
         for (reply, limit) in replies.iter().zip(limits) {
             out.extend(decode(reply, &[limit])?);
